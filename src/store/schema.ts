@@ -1,0 +1,101 @@
+/**
+ * The SQLite schema. Tables and columns are a public contract: users write SQL
+ * against them. Extend with new migrations; never rename or drop.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+/** Migrations in order; migration i brings the schema from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('shadow', 'rollout')),
+    label TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'interrupted', 'budget_exhausted', 'failed')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    config_json TEXT NOT NULL,
+    prices_json TEXT,
+    scenario_path TEXT,
+    scenario_sha256 TEXT,
+    seed INTEGER NOT NULL,
+    options_json TEXT,
+    budget_usd REAL,
+    spent_usd REAL NOT NULL DEFAULT 0,
+    total_prompts INTEGER
+  );
+
+  CREATE TABLE prompts (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    prompt_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    request_json TEXT,
+    metadata_json TEXT,
+    recorded_at TEXT,
+    PRIMARY KEY (run_id, prompt_id)
+  );
+
+  CREATE TABLE requests (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    prompt_id TEXT NOT NULL,
+    arm TEXT NOT NULL CHECK (arm IN ('baseline', 'candidate', 'baseline_replica')),
+    provider TEXT,
+    model TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+    error_class TEXT,
+    error_message TEXT,
+    http_status INTEGER,
+    attempts INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    latency_ms REAL,
+    service_ms REAL,
+    headers_ms REAL,
+    ttft_ms REAL,
+    tpot_ms REAL,
+    input_tokens INTEGER,
+    cached_tokens INTEGER,
+    cache_write_tokens INTEGER,
+    output_tokens INTEGER,
+    reasoning_tokens INTEGER,
+    usage_source TEXT,
+    cost_usd REAL,
+    finish_reason TEXT,
+    response_model TEXT,
+    system_fingerprint TEXT,
+    output_text TEXT,
+    output_hash TEXT,
+    tool_calls_json TEXT,
+    json_valid INTEGER,
+    similarity REAL,
+    idempotency_key TEXT,
+    PRIMARY KEY (run_id, prompt_id, arm)
+  );
+
+  CREATE TABLE attempts (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    prompt_id TEXT NOT NULL,
+    arm TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_ms REAL,
+    headers_ms REAL,
+    ttft_ms REAL,
+    http_status INTEGER,
+    error_class TEXT,
+    error_message TEXT,
+    hint TEXT,
+    delay_before_ms REAL,
+    request_id TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    PRIMARY KEY (run_id, prompt_id, arm, attempt)
+  );
+
+  CREATE INDEX requests_by_run_arm ON requests (run_id, arm);
+  CREATE INDEX attempts_by_run ON attempts (run_id, arm);
+  `,
+];
