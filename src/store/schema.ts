@@ -95,7 +95,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, prompt_id, arm, attempt)
   );
 
-  CREATE INDEX requests_by_run_arm ON requests (run_id, arm);
+  -- outcome is in the index so per-arm ok/error counts (shadowgate runs, reports) never touch the table.
+  CREATE INDEX requests_by_run_arm ON requests (run_id, arm, outcome);
   CREATE INDEX attempts_by_run ON attempts (run_id, arm);
   `,
 ];

@@ -1,14 +1,146 @@
-import type { CommandModule } from 'yargs';
-import { ShadowgateError } from '../../shared/errors.js';
+import { resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ProgressBar } from '../../runner/progress-bar.js';
+import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
+import { systemClock } from '../../shared/clock.js';
 import type { CommandContext } from '../io.js';
 
-// Placeholder until this command's issue lands.
-export function runCommand(_ctx: CommandContext): CommandModule {
+interface RunArgs {
+  config?: string;
+  scenario?: string;
+  db: string;
+  label?: string;
+  concurrency?: number;
+  rps?: number;
+  pace?: 'none' | 'recorded';
+  speed?: number;
+  limit?: number;
+  sample?: number;
+  seed?: number;
+  replica?: number;
+  budgetUsd?: number;
+  redact?: boolean;
+  skipInvalid?: boolean;
+  stream?: boolean;
+  resume?: string;
+  json?: boolean;
+}
+
+/** `shadowgate run`: flags -> ShadowRunOptions -> runShadow; draws progress on stderr and prints the summary. */
+export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
   return {
     command: 'run',
-    describe: false,
-    handler: () => {
-      throw new ShadowgateError('not_implemented', 'run is not implemented yet');
+    describe:
+      'replay a scenario against baseline and candidate at the same moment, every attempt into SQLite',
+    builder: (y: Argv) =>
+      y
+        .option('config', {
+          type: 'string',
+          describe: 'experiment config, YAML or JSON (optional on --resume)',
+        })
+        .option('scenario', { type: 'string', describe: 'recorded prompts, JSONL (optional on --resume)' })
+        .option('db', {
+          type: 'string',
+          default: './shadowgate.db',
+          describe: 'SQLite file, created when missing',
+        })
+        .option('label', { type: 'string', describe: 'free text stored with the run' })
+        .option('concurrency', {
+          type: 'number',
+          describe: 'prompts in flight (each holds 2-3 requests); default: config run.concurrency',
+        })
+        .option('rps', { type: 'number', describe: 'cap on prompt starts per second' })
+        .option('pace', {
+          choices: ['none', 'recorded'] as const,
+          describe: 'recorded: replay recorded spacing',
+        })
+        .option('speed', { type: 'number', describe: 'speed-up of --pace recorded (default 1)' })
+        .option('limit', { type: 'number', describe: 'stop after N selected prompts' })
+        .option('sample', {
+          type: 'number',
+          describe: 'keep this fraction of prompts, by hash of id and seed',
+        })
+        .option('seed', {
+          type: 'number',
+          describe: 'seed for sampling, replica choice and jitter (default 1)',
+        })
+        .option('replica', {
+          type: 'number',
+          describe: 'fraction of prompts also sent to the baseline again (A/A noise floor; default 0)',
+        })
+        .option('budget-usd', { type: 'number', describe: 'stop sending before spend would exceed this' })
+        .option('redact', { type: 'boolean', describe: 'store hashes, not prompt or output text' })
+        .option('skip-invalid', {
+          type: 'boolean',
+          describe: 'replay the valid lines of a scenario, report the rest',
+        })
+        .option('stream', { type: 'boolean', describe: 'stream responses; default: config run.stream' })
+        .option('resume', {
+          type: 'string',
+          describe: 'complete an interrupted, killed or budget-stopped run',
+        })
+        .option('json', { type: 'boolean', describe: 'print one JSON summary on stdout' })
+        .example('$0 run --config exp.yaml --scenario prompts.jsonl --replica 0.1', 'a shadow run')
+        .example(
+          '$0 run --resume r-20261127-083912-ab12 --budget-usd 20',
+          'resume with a higher budget',
+        ) as Argv<RunArgs>,
+    handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
+      const { io } = ctx;
+      const cwd = io.cwd;
+      const clock = io.clock ?? systemClock;
+      const options: ShadowRunOptions = {
+        configPath: argv.config === undefined ? null : resolve(cwd, argv.config),
+        scenarioPath: argv.scenario === undefined ? null : resolve(cwd, argv.scenario),
+        dbPath: resolve(cwd, argv.db),
+        label: argv.label ?? null,
+        concurrency: argv.concurrency,
+        rps: argv.rps,
+        pace: argv.pace,
+        speed: argv.speed,
+        limit: argv.limit,
+        sample: argv.sample,
+        seed: argv.seed,
+        replica: argv.replica,
+        budgetUsd: argv.budgetUsd,
+        redact: argv.redact,
+        skipInvalid: argv.skipInvalid,
+        stream: argv.stream,
+        resume: argv.resume ?? null,
+      };
+      const bar = new ProgressBar(io.stderr, clock);
+      const summary = await runShadow(options, {
+        clock,
+        ...(io.rng ? { rng: io.rng } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(io.hardSignal ? { hardSignal: io.hardSignal } : {}),
+        env: io.env,
+        onProgress: (s) => bar.update(s),
+        onWarning: (line) => io.stderr.write(`${bar.onScreen ? '\n' : ''}shadowgate: ${line}\n`),
+      }).finally(() => bar.end());
+      if (argv.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+      else io.stdout.write(renderSummary(summary));
     },
   };
+}
+
+/** The human summary: counts per arm, spend, and the command to run next. */
+export function renderSummary(s: ShadowRunSummary): string {
+  const lines = [`run ${s.run_id} ${s.status}: ${s.prompts} prompts in ${s.duration_s.toFixed(1)} s`];
+  for (const [arm, c] of Object.entries(s.arms)) {
+    if (!c) continue;
+    lines.push(
+      `  ${arm.padEnd(17)} ${String(c.requests).padStart(7)} requests ${String(c.ok).padStart(7)} ok ${String(c.error).padStart(6)} error`,
+    );
+  }
+  lines.push(
+    `  spent $${s.spent_usd.toFixed(4)}${s.budget_usd === null ? '' : ` of $${s.budget_usd}`}; db ${s.db}`,
+  );
+  if (s.status === 'budget_exhausted') {
+    lines.push(
+      `budget exhausted; resume with a higher budget: shadowgate run --resume ${s.run_id} --db ${s.db} --budget-usd N`,
+    );
+  }
+  lines.push(`next: shadowgate report shadow --run ${s.run_id} --db ${s.db}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,14 +1,87 @@
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { ShadowgateError } from '../../shared/errors.js';
+import { openStore } from '../../store/open-store.js';
+import { ARMS } from '../../store/rows.js';
+import { listRuns, type RunSummary } from '../../store/run-queries.js';
 import type { CommandContext } from '../io.js';
 
-// Placeholder until this command's issue lands.
-export function runsCommand(_ctx: CommandContext): CommandModule {
+interface RunsArgs {
+  db: string;
+  json: boolean;
+}
+
+/** `shadowgate runs`: what is in a database. Read-only; a missing file is not created. */
+export function runsCommand(ctx: CommandContext): CommandModule {
   return {
     command: 'runs',
-    describe: false,
-    handler: () => {
-      throw new ShadowgateError('not_implemented', 'runs is not implemented yet');
+    describe: 'list the runs in a database with their status and counts',
+    builder: (y) =>
+      y
+        .option('db', { type: 'string', default: 'shadowgate.db', describe: 'SQLite database file' })
+        .option('json', { type: 'boolean', default: false, describe: 'print a JSON array on stdout' }),
+    handler: (argv) => {
+      const args = argv as unknown as RunsArgs;
+      const db = openStore(resolve(ctx.io.cwd, args.db), { readonly: true });
+      let runs: RunSummary[];
+      try {
+        runs = listRuns(db);
+      } finally {
+        db.close();
+      }
+      ctx.io.stdout.write(args.json ? `${JSON.stringify(runs.map(runJson))}\n` : renderRuns(runs, args.db));
     },
   };
+}
+
+function runJson(r: RunSummary) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    label: r.label,
+    status: r.status,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    total_prompts: r.totalPrompts,
+    prompts: r.prompts,
+    arms: r.arms,
+    spent_usd: r.spentUsd,
+    budget_usd: r.budgetUsd,
+    scenario_path: r.scenarioPath,
+  };
+}
+
+/** A plain table, one run a line, oldest first. */
+export function renderRuns(runs: RunSummary[], dbPath: string): string {
+  if (runs.length === 0) return `no runs in ${dbPath}\n`;
+  const header = [
+    'id',
+    'kind',
+    'label',
+    'status',
+    'started',
+    'finished',
+    'prompts',
+    'ok/error per arm',
+    'spend',
+  ];
+  const rows = runs.map((r) => [
+    r.id,
+    r.kind,
+    r.label ?? '-',
+    r.status,
+    r.startedAt,
+    r.finishedAt ?? '-',
+    r.totalPrompts === null ? String(r.prompts) : `${r.prompts}/${r.totalPrompts}`,
+    ARMS.filter((arm) => r.arms[arm])
+      .map((arm) => `${arm} ${r.arms[arm]!.ok}/${r.arms[arm]!.error}`)
+      .join(', ') || '-',
+    `$${r.spentUsd.toFixed(4)}${r.budgetUsd === null ? '' : ` of $${r.budgetUsd.toFixed(2)}`}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

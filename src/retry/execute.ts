@@ -1,0 +1,315 @@
+/**
+ * The one retry loop every request to every provider goes through: a thin
+ * async shell around the pure `decide`, plus the per-provider budget and
+ * breaker, the per-attempt timeout and the total deadline.
+ */
+import { isAttemptError, type ProviderFailure } from '../shared/attempt-error.js';
+import type { Clock, Rng } from '../shared/clock.js';
+import type { ErrorClass, RetryHint } from '../shared/outcome-class.js';
+import type { RetryBudget } from './budget.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { decide, isRetryable } from './decide.js';
+import type { RetryPolicy } from './policy.js';
+
+export interface AttemptContext {
+  /** 1-based. */
+  attempt: number;
+  /** Aborted on attempt timeout, deadline, or caller abort. */
+  signal: AbortSignal;
+  /** min(attempt timeout, time left to the deadline), ms. */
+  timeoutMs: number;
+  /** The logical request's total deadline on clock.monotonic(), ms. */
+  deadlineMono: number;
+}
+
+export interface AttemptEvent {
+  attempt: number;
+  /** clock.now() when the attempt was sent, ms since the epoch. */
+  startedAtMs: number;
+  durationMs: number;
+  /** The wait that preceded this attempt (0 for the first), ms. */
+  delayBeforeMs: number;
+  /** Which server hint decided delayBeforeMs (null = backoff). */
+  hint: RetryHint | null;
+  /** null = success. */
+  errorClass: ErrorClass | null;
+  status: number | null;
+  failure: ProviderFailure | null;
+}
+
+export interface WaitEvent {
+  afterAttempt: number;
+  delayMs: number;
+  hint: RetryHint | null;
+  reason: string;
+}
+
+export type RetryResult<T> =
+  | { ok: true; value: T; attempts: AttemptEvent[]; latencyMs: number }
+  | {
+      ok: false;
+      /** The logical request's outcome: the last attempt's class, or the engine's (circuit_open, retry_budget_exhausted, deadline_exceeded, canceled). */
+      errorClass: ErrorClass;
+      /** The last provider failure; synthetic (errorClass = the engine's class, status null) when no attempt failed. */
+      failure: ProviderFailure;
+      attempts: AttemptEvent[];
+      latencyMs: number;
+      reason: string;
+    };
+
+export interface ExecuteOptions {
+  policy: RetryPolicy;
+  clock: Clock;
+  rng: Rng;
+  /** Aborting ends the request as `canceled`, in flight or during a wait. */
+  signal?: AbortSignal;
+  /** The provider's retry budget; absent = unlimited. */
+  budget?: RetryBudget;
+  /** The provider's circuit breaker; absent = always closed. */
+  breaker?: CircuitBreaker;
+  /** Per-attempt timeout override (per-model), ms. Default policy.attemptTimeoutMs. */
+  attemptTimeoutMs?: number;
+  /** Called before each attempt; may throw to stop (the runner's USD budget guard). The throw propagates. */
+  beforeAttempt?: (attempt: number) => void | Promise<void>;
+  /** Fires after each attempt that was sent. */
+  onAttempt?: (e: AttemptEvent) => void;
+  /** Fires BEFORE the wait starts, so a fake clock can step through it. */
+  onWait?: (e: WaitEvent) => void;
+}
+
+/**
+ * How long an attempt that ignores its aborted signal is awaited before the
+ * engine moves on without it, ms. A client that honours the signal settles
+ * well within this, keeping its own, more precise, failure class.
+ */
+export const ABANDON_GRACE_MS = 1000;
+
+type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: ProviderFailure };
+
+/**
+ * Runs `fn` until it succeeds or the policy gives up. `fn` rejects with an
+ * AttemptError for a failed attempt; any other rejection (not an abort) is a
+ * bug and is rethrown. An attempt refused by the breaker is not sent and gets
+ * no AttemptEvent; the result lists only attempts that were sent.
+ */
+export async function executeWithRetry<T>(
+  fn: (ctx: AttemptContext) => Promise<T>,
+  options: ExecuteOptions,
+): Promise<RetryResult<T>> {
+  const { policy, clock, rng, signal, budget, breaker } = options;
+  const startMono = clock.monotonic();
+  const deadlineMono = startMono + policy.totalDeadlineMs;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? policy.attemptTimeoutMs;
+  const attempts: AttemptEvent[] = [];
+  let lastFailure: ProviderFailure | null = null;
+
+  const giveUp = (errorClass: ErrorClass, reason: string): RetryResult<T> => ({
+    ok: false,
+    errorClass,
+    failure: lastFailure ?? { errorClass, status: null, headers: {}, message: reason },
+    attempts,
+    latencyMs: clock.monotonic() - startMono,
+    reason,
+  });
+
+  budget?.recordRequest();
+  let delayBeforeMs = 0;
+  let hintBefore: RetryHint | null = null;
+  let prevStrategyDelayMs: number | null = null;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) return giveUp('canceled', 'canceled by the caller');
+    const remainingMs = deadlineMono - clock.monotonic();
+    if (remainingMs <= 0) {
+      return giveUp('deadline_exceeded', `total deadline (${policy.totalDeadlineMs} ms) passed`);
+    }
+    await options.beforeAttempt?.(attempt);
+    if (signal?.aborted) return giveUp('canceled', 'canceled by the caller');
+    if (breaker && !breaker.tryPass()) {
+      return giveUp('circuit_open', `circuit breaker open; attempt ${attempt} not sent`);
+    }
+
+    const timeoutMs = Math.min(attemptTimeoutMs, deadlineMono - clock.monotonic());
+    const deadlineBound = timeoutMs < attemptTimeoutMs;
+    const startedAtMs = clock.now();
+    const attemptStartMono = clock.monotonic();
+    let outcome: AttemptOutcome<T>;
+    try {
+      outcome = await runAttempt(fn, { attempt, timeoutMs, deadlineMono, deadlineBound, clock, signal });
+    } catch (bug) {
+      breaker?.onAbandon();
+      throw bug;
+    }
+    const failure = outcome.ok ? null : outcome.failure;
+    const event: AttemptEvent = {
+      attempt,
+      startedAtMs,
+      durationMs: clock.monotonic() - attemptStartMono,
+      delayBeforeMs,
+      hint: hintBefore,
+      errorClass: failure?.errorClass ?? null,
+      status: failure?.status ?? null,
+      failure,
+    };
+    attempts.push(event);
+    if (breaker) reportToBreaker(breaker, policy, failure);
+    options.onAttempt?.(event);
+
+    if (outcome.ok)
+      return { ok: true, value: outcome.value, attempts, latencyMs: clock.monotonic() - startMono };
+    lastFailure = outcome.failure;
+    if (outcome.failure.errorClass === 'canceled')
+      return giveUp('canceled', 'canceled by the caller in flight');
+
+    const decision = decide(
+      policy,
+      { attempt, prevStrategyDelayMs, remainingMs: deadlineMono - clock.monotonic() },
+      outcome.failure,
+      clock.now(),
+      rng,
+    );
+    if (decision.action === 'give_up')
+      return giveUp(decision.errorClass ?? outcome.failure.errorClass, decision.reason);
+    if (budget && !budget.tryAcquireRetry()) {
+      return giveUp(
+        'retry_budget_exhausted',
+        `${decision.reason}; retry denied: the provider's retry budget is spent`,
+      );
+    }
+    options.onWait?.({
+      afterAttempt: attempt,
+      delayMs: decision.delayMs,
+      hint: decision.hint,
+      reason: decision.reason,
+    });
+    try {
+      await clock.sleep(decision.delayMs, signal);
+    } catch (err) {
+      if (signal?.aborted) return giveUp('canceled', 'canceled by the caller during a wait');
+      throw err;
+    }
+    delayBeforeMs = decision.delayMs;
+    hintBefore = decision.hint;
+    prevStrategyDelayMs = decision.strategyDelayMs;
+  }
+}
+
+/**
+ * The breaker hears about the provider's health only: a non-retryable 4xx
+ * means the provider answered (our request was at fault), and an attempt we
+ * cut short ourselves says nothing either way.
+ */
+function reportToBreaker(
+  breaker: CircuitBreaker,
+  policy: RetryPolicy,
+  failure: ProviderFailure | null,
+): void {
+  if (failure === null) breaker.onSuccess();
+  else if (failure.errorClass === 'canceled' || failure.errorClass === 'deadline_exceeded')
+    breaker.onAbandon();
+  else if (failure.errorClass === 'http_4xx' && !isRetryable(policy, failure)) breaker.onSuccess();
+  else breaker.onFailure();
+}
+
+interface AttemptSetup {
+  attempt: number;
+  timeoutMs: number;
+  deadlineMono: number;
+  /** The deadline, not the attempt timeout, limits this attempt: its timeout is `deadline_exceeded`. */
+  deadlineBound: boolean;
+  clock: Clock;
+  signal: AbortSignal | undefined;
+}
+
+async function runAttempt<T>(
+  fn: (ctx: AttemptContext) => Promise<T>,
+  setup: AttemptSetup,
+): Promise<AttemptOutcome<T>> {
+  const { attempt, timeoutMs, clock, signal } = setup;
+  const controller = new AbortController();
+  const timer = new AbortController();
+  let timedOut = false;
+  const onCallerAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  clock.sleep(timeoutMs, timer.signal).then(
+    () => {
+      timedOut = true;
+      controller.abort(
+        new DOMException(`attempt ${attempt} timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError'),
+      );
+    },
+    () => {},
+  );
+  try {
+    const ctx: AttemptContext = {
+      attempt,
+      signal: controller.signal,
+      timeoutMs,
+      deadlineMono: setup.deadlineMono,
+    };
+    const settled = await settle(() => fn(ctx), controller.signal, clock);
+    if (settled.status === 'fulfilled') return { ok: true, value: settled.value };
+    const reason = settled.status === 'rejected' ? settled.reason : undefined;
+    const own = isAttemptError(reason) ? reason.failure : null;
+    if (signal?.aborted || (!timedOut && (own?.errorClass === 'canceled' || isAbortError(reason)))) {
+      return {
+        ok: false,
+        failure: { ...(own ?? blankFailure('canceled by the caller')), errorClass: 'canceled' },
+      };
+    }
+    // A client that honours the signal reports our timeout as `canceled`: it was ours, so name it.
+    if (timedOut && (own === null || own.errorClass === 'canceled')) {
+      const errorClass = setup.deadlineBound ? 'deadline_exceeded' : 'timeout_total';
+      const message = setup.deadlineBound
+        ? `attempt ${attempt} cut at the total deadline after ${Math.round(timeoutMs)} ms`
+        : `attempt ${attempt} timed out after ${Math.round(timeoutMs)} ms`;
+      return { ok: false, failure: { ...(own ?? blankFailure(message)), errorClass, message } };
+    }
+    if (own) return { ok: false, failure: own };
+    throw reason;
+  } finally {
+    timer.abort();
+    signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+type Settled<T> =
+  | { status: 'fulfilled'; value: T }
+  | { status: 'rejected'; reason: unknown }
+  | { status: 'abandoned' };
+
+/** Awaits the attempt, but once its signal aborts, no longer than ABANDON_GRACE_MS. */
+function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): Promise<Settled<T>> {
+  return new Promise((resolve) => {
+    const grace = new AbortController();
+    const onAbort = () => {
+      clock.sleep(ABANDON_GRACE_MS, grace.signal).then(
+        () => resolve({ status: 'abandoned' }),
+        () => {},
+      );
+    };
+    const done = (s: Settled<T>) => {
+      signal.removeEventListener('abort', onAbort);
+      grace.abort();
+      resolve(s);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let promise: Promise<T>;
+    try {
+      promise = start();
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then(
+      (value) => done({ status: 'fulfilled', value }),
+      (reason) => done({ status: 'rejected', reason }),
+    );
+  });
+}
+
+function isAbortError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'AbortError';
+}
+
+function blankFailure(message: string): ProviderFailure {
+  return { errorClass: 'canceled', status: null, headers: {}, message };
+}

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import type { ModelConfig, ProviderConfig } from '../config/types.js';
+import { costUsd } from '../pricing/cost.js';
+import type { ChatRequest, ProviderClient, ProviderResponse, ToolCall } from '../providers/types.js';
+import type { RetryBudget } from '../retry/budget.js';
+import type { CircuitBreaker } from '../retry/circuit-breaker.js';
+import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
+import type { RetryPolicy } from '../retry/policy.js';
+import type { Clock, Rng } from '../shared/clock.js';
+import { isValidJson } from '../stats/output-agreement.js';
+import type { AttemptRow, RequestRow } from '../store/rows.js';
+import type { RunStore } from '../store/run-store.js';
+import type { Arm } from './arms.js';
+import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
+
+/** One arm's sending side: its provider, client, policy, and the provider's own retry budget and breaker. */
+export interface ArmTarget {
+  arm: Arm;
+  provider: ProviderConfig;
+  client: ProviderClient;
+  /** The top-level policy with the provider's overrides merged in. */
+  policy: RetryPolicy;
+  budget: RetryBudget;
+  breaker: CircuitBreaker;
+}
+
+/** What every arm of a run shares. */
+export interface ArmRunContext {
+  runId: string;
+  clock: Clock;
+  rng: Rng;
+  stream: boolean;
+  redact: boolean;
+  store: RunStore;
+  guard: BudgetGuard;
+  /** Aborts attempts in flight (Ctrl-C after the grace period, a second Ctrl-C, a fatal error). */
+  signal: AbortSignal;
+}
+
+/** One (prompt, arm) to send, with what was resolved for it. */
+export interface ArmRequest {
+  promptId: string;
+  request: ChatRequest;
+  /** The model name sent to this arm's provider (after modelMap). */
+  model: string;
+  /** null when the config has no prices for the model: cost 0, budget not enforced for it. */
+  prices: ModelConfig | null;
+  /** Per-attempt timeout, ms: the model's `timeoutMs`, else the policy's. */
+  attemptTimeoutMs: number;
+  /** Reserved before each attempt, USD (0 without a budget). */
+  worstCaseUsd: number;
+  idempotencyKey: string;
+  /** The request asked for JSON output (`response_format`), so `json_valid` is meaningful. */
+  wantsJson: boolean;
+}
+
+/** An arm that reached its final outcome. The caller fills `row.similarity` and writes the row. */
+export interface ArmOutcome {
+  row: RequestRow;
+  /** The answer compared across arms (text, then tool calls): kept in memory even when redacted. */
+  answer: string | null;
+}
+
+/** Thrown from beforeAttempt when the USD budget refuses the attempt; never leaves this module. */
+class BudgetRefusal extends Error {}
+
+/**
+ * Sends one logical request for one arm through the retry engine: records an
+ * `attempts` row per try (appended to the store's batch), books each attempt's
+ * cost against the budget guard, and builds the final `requests` row.
+ *
+ * Resolves null when the arm was stopped before its outcome (budget refused an
+ * attempt, or the run aborted it): no final row, so a resume sends it again.
+ */
+export async function executeArm(
+  ctx: ArmRunContext,
+  target: ArmTarget,
+  req: ArmRequest,
+): Promise<ArmOutcome | null> {
+  const { store, guard, runId } = ctx;
+  const { client, policy, arm } = target;
+  const sendOptions = {
+    model: req.model,
+    stream: ctx.stream,
+    timeouts: {
+      connectMs: policy.connectTimeoutMs,
+      headersMs: policy.headersTimeoutMs,
+      bodyMs: policy.bodyTimeoutMs,
+      totalMs: req.attemptTimeoutMs,
+    },
+    signal: undefined as AbortSignal | undefined,
+    idempotencyKey: req.idempotencyKey,
+  };
+  const startedAtMs = ctx.clock.now();
+  let lastResponse: ProviderResponse | null = null;
+  let reservation: BudgetReservation | null = null;
+  let totalCostUsd = 0;
+  let refused = false;
+
+  const onAttempt = (e: AttemptEvent): void => {
+    const response = e.errorClass === null ? lastResponse : null;
+    const attemptCostUsd = response && req.prices ? costUsd(response.usage, req.prices) : 0;
+    if (reservation) {
+      guard.settle(reservation, attemptCostUsd);
+      reservation = null;
+    }
+    totalCostUsd += attemptCostUsd;
+    if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
+    store.insertAttempt(attemptRow(runId, req.promptId, arm, e, response, attemptCostUsd));
+  };
+
+  let result: Awaited<ReturnType<typeof executeWithRetry<ProviderResponse>>>;
+  try {
+    result = await executeWithRetry<ProviderResponse>(
+      async (attempt) => {
+        lastResponse = null;
+        sendOptions.signal = attempt.signal;
+        sendOptions.timeouts.totalMs = attempt.timeoutMs;
+        const response = await client.send(req.request, sendOptions);
+        lastResponse = response;
+        return response;
+      },
+      {
+        policy,
+        clock: ctx.clock,
+        rng: ctx.rng,
+        signal: ctx.signal,
+        budget: target.budget,
+        breaker: target.breaker,
+        attemptTimeoutMs: req.attemptTimeoutMs,
+        beforeAttempt: () => {
+          reservation = guard.reserve(req.worstCaseUsd);
+          if (reservation === null) {
+            refused = true;
+            throw new BudgetRefusal('budget exhausted');
+          }
+        },
+        onAttempt,
+      },
+    );
+  } catch (err) {
+    if (refused || err instanceof BudgetRefusal) return null;
+    throw err;
+  } finally {
+    // An attempt that never reported (a throw inside the engine) must not hold money forever.
+    if (reservation) guard.settle(reservation, 0);
+  }
+  // Cut short by the run itself (Ctrl-C, a fatal error): no outcome to record, a resume sends it again.
+  if (refused || (!result.ok && result.errorClass === 'canceled' && ctx.signal.aborted)) return null;
+
+  const attempts = result.attempts;
+  const first = attempts[0];
+  const base: RequestRow = {
+    run_id: runId,
+    prompt_id: req.promptId,
+    arm,
+    provider: target.provider.name,
+    model: req.model,
+    outcome: 'error',
+    attempts: attempts.length,
+    started_at: new Date(first ? first.startedAtMs : startedAtMs).toISOString(),
+    latency_ms: result.latencyMs,
+    cost_usd: totalCostUsd,
+    idempotency_key: req.idempotencyKey,
+  };
+  if (!result.ok) {
+    const f = result.failure;
+    base.error_class = result.errorClass;
+    base.error_message = f.message;
+    base.http_status = f.status;
+    return { row: base, answer: null };
+  }
+
+  const res = result.value;
+  const toolCallsJson = res.toolCalls.length > 0 ? JSON.stringify(res.toolCalls) : null;
+  const answer = toolCallsJson === null ? res.text : `${res.text}\n${toolCallsJson}`;
+  base.outcome = 'ok';
+  base.http_status = res.status;
+  base.service_ms = res.timing.totalMs;
+  base.headers_ms = res.timing.headersMs;
+  base.ttft_ms = res.timing.ttftMs;
+  base.tpot_ms = res.timing.tpotMs;
+  base.input_tokens = res.usage.inputTokens;
+  base.cached_tokens = res.usage.cachedTokens;
+  base.cache_write_tokens = res.usage.cacheWriteTokens;
+  base.output_tokens = res.usage.outputTokens;
+  base.reasoning_tokens = res.usage.reasoningTokens;
+  base.usage_source = res.usageSource;
+  base.finish_reason = res.finishReason;
+  base.response_model = res.responseModel;
+  base.system_fingerprint = res.systemFingerprint;
+  base.output_text = ctx.redact ? null : res.text;
+  base.output_hash = sha256Hex(answer);
+  base.tool_calls_json = ctx.redact ? redactedToolCalls(res.toolCalls) : toolCallsJson;
+  base.json_valid = req.wantsJson ? isValidJson(res.text) : null;
+  return { row: base, answer };
+}
+
+function attemptRow(
+  runId: string,
+  promptId: string,
+  arm: Arm,
+  e: AttemptEvent,
+  response: ProviderResponse | null,
+  attemptCostUsd: number,
+): AttemptRow {
+  const f = e.failure;
+  return {
+    run_id: runId,
+    prompt_id: promptId,
+    arm,
+    attempt: e.attempt,
+    started_at: new Date(e.startedAtMs).toISOString(),
+    duration_ms: e.durationMs,
+    headers_ms: response ? response.timing.headersMs : (f?.headersMs ?? null),
+    ttft_ms: response ? response.timing.ttftMs : (f?.ttftMs ?? null),
+    http_status: response ? response.status : e.status,
+    error_class: e.errorClass,
+    error_message: f ? f.message : null,
+    hint: e.hint,
+    delay_before_ms: e.delayBeforeMs,
+    request_id: response ? response.requestId : (f?.requestId ?? null),
+    input_tokens: response ? response.usage.inputTokens : null,
+    output_tokens: response ? response.usage.outputTokens : null,
+    cost_usd: attemptCostUsd,
+  };
+}
+
+/** With --redact, tool-call arguments may echo the prompt: keep only the names. */
+function redactedToolCalls(calls: ToolCall[]): string | null {
+  return calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name }))) : null;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

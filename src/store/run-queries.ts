@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import type { Arm, RunKind, RunStatus } from './rows.js';
+
+export interface ArmCounts {
+  requests: number;
+  ok: number;
+  error: number;
+}
+
+/** One line of `shadowgate runs`. */
+export interface RunSummary {
+  id: string;
+  kind: RunKind;
+  label: string | null;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Prompts selected for the run (known at start), or null when not recorded. */
+  totalPrompts: number | null;
+  /** Prompts written so far. */
+  prompts: number;
+  /** Final request rows per arm; arms with no rows are absent. */
+  arms: Partial<Record<Arm, ArmCounts>>;
+  spentUsd: number;
+  budgetUsd: number | null;
+  scenarioPath: string | null;
+}
+
+interface RunListRow {
+  id: string;
+  kind: RunKind;
+  label: string | null;
+  status: RunStatus;
+  started_at: string;
+  finished_at: string | null;
+  total_prompts: number | null;
+  spent_usd: number;
+  budget_usd: number | null;
+  scenario_path: string | null;
+}
+
+/** Every run, oldest first, with counts per arm. Three grouped queries, all answered from indexes. */
+export function listRuns(db: Database.Database): RunSummary[] {
+  const runs = db
+    .prepare(
+      `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, scenario_path
+       FROM runs ORDER BY started_at, id`,
+    )
+    .all() as RunListRow[];
+  const promptCounts = new Map<string, number>();
+  for (const row of db.prepare('SELECT run_id, COUNT(*) AS n FROM prompts GROUP BY run_id').iterate()) {
+    const r = row as { run_id: string; n: number };
+    promptCounts.set(r.run_id, r.n);
+  }
+  const armCounts = new Map<string, Partial<Record<Arm, ArmCounts>>>();
+  const grouped = db.prepare(
+    'SELECT run_id, arm, outcome, COUNT(*) AS n FROM requests GROUP BY run_id, arm, outcome',
+  );
+  for (const row of grouped.iterate()) {
+    const r = row as { run_id: string; arm: Arm; outcome: 'ok' | 'error'; n: number };
+    let arms = armCounts.get(r.run_id);
+    if (!arms) {
+      arms = {};
+      armCounts.set(r.run_id, arms);
+    }
+    let counts = arms[r.arm];
+    if (!counts) {
+      counts = { requests: 0, ok: 0, error: 0 };
+      arms[r.arm] = counts;
+    }
+    counts.requests += r.n;
+    counts[r.outcome] += r.n;
+  }
+  return runs.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    label: r.label,
+    status: r.status,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    totalPrompts: r.total_prompts,
+    prompts: promptCounts.get(r.id) ?? 0,
+    arms: armCounts.get(r.id) ?? {},
+    spentUsd: r.spent_usd,
+    budgetUsd: r.budget_usd,
+    scenarioPath: r.scenario_path,
+  }));
+}

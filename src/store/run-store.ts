@@ -1,0 +1,257 @@
+import type Database from 'better-sqlite3';
+import { ShadowgateError } from '../shared/errors.js';
+import {
+  ATTEMPT_COLUMNS,
+  type AttemptRow,
+  type NewRun,
+  PROMPT_COLUMNS,
+  type PromptRow,
+  REQUEST_COLUMNS,
+  type RequestRow,
+  type RunRow,
+  type RunStatus,
+} from './rows.js';
+
+export interface RunStoreOptions {
+  /** Rows buffered before a flush is forced. Default 500. */
+  batchSize?: number;
+  /** Longest a buffered row waits before a timer flushes it, ms. Default 100; 0 turns the timer off. */
+  flushIntervalMs?: number;
+}
+
+type SqlValue = string | number | bigint | Buffer | null;
+
+/**
+ * The write side of the store. Inserts are buffered and written in one
+ * transaction per batch (prompts, then attempts, then requests, then spend),
+ * so the hot path only appends to an array. Final rows use INSERT OR IGNORE
+ * on their primary key: a resumed run that writes a row again changes nothing.
+ *
+ * Not safe to share between processes' writers beyond what SQLite locking
+ * gives; one run, one RunStore.
+ */
+export class RunStore {
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private prompts: SqlValue[][] = [];
+  private attempts: SqlValue[][] = [];
+  private requests: SqlValue[][] = [];
+  private pendingSpendUsd = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  /** An error from a timer-driven flush, rethrown at the next call so it is never lost. */
+  private deferredError: unknown = null;
+  private closed = false;
+
+  private readonly insertPromptStmt: Database.Statement;
+  private readonly insertAttemptStmt: Database.Statement;
+  private readonly insertRequestStmt: Database.Statement;
+  private readonly addSpendStmt: Database.Statement;
+  private readonly setSpendStmt: Database.Statement;
+  private readonly setBudgetStmt: Database.Statement;
+  private readonly setTotalPromptsStmt: Database.Statement;
+  private readonly setStatusStmt: Database.Statement;
+  private readonly createRunStmt: Database.Statement;
+  private readonly getRunStmt: Database.Statement;
+  private readonly completedStmt: Database.Statement;
+  private readonly deleteOrphansStmt: Database.Statement;
+  private readonly writeBatch: () => void;
+
+  constructor(db: Database.Database, options: RunStoreOptions = {}) {
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.insertPromptStmt = db.prepare(insertOrIgnore('prompts', PROMPT_COLUMNS));
+    this.insertAttemptStmt = db.prepare(insertOrIgnore('attempts', ATTEMPT_COLUMNS));
+    this.insertRequestStmt = db.prepare(insertOrIgnore('requests', REQUEST_COLUMNS));
+    this.addSpendStmt = db.prepare('UPDATE runs SET spent_usd = spent_usd + ? WHERE id = ?');
+    this.setSpendStmt = db.prepare('UPDATE runs SET spent_usd = ? WHERE id = ?');
+    this.setBudgetStmt = db.prepare('UPDATE runs SET budget_usd = ? WHERE id = ?');
+    this.setTotalPromptsStmt = db.prepare('UPDATE runs SET total_prompts = ? WHERE id = ?');
+    this.setStatusStmt = db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?');
+    this.createRunStmt = db.prepare(
+      `INSERT INTO runs (id, kind, label, status, started_at, config_json, prices_json, scenario_path,
+         scenario_sha256, seed, options_json, budget_usd, total_prompts)
+       VALUES (@id, @kind, @label, 'running', @startedAt, @configJson, @pricesJson, @scenarioPath,
+         @scenarioSha256, @seed, @optionsJson, @budgetUsd, @totalPrompts)`,
+    );
+    this.getRunStmt = db.prepare('SELECT * FROM runs WHERE id = ?');
+    this.completedStmt = db.prepare('SELECT prompt_id, arm FROM requests WHERE run_id = ?').raw();
+    this.deleteOrphansStmt = db.prepare(
+      `DELETE FROM attempts WHERE run_id = ? AND NOT EXISTS (
+         SELECT 1 FROM requests r
+         WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`,
+    );
+    this.writeBatch = db.transaction(() => {
+      for (const row of this.prompts) this.insertPromptStmt.run(row);
+      for (const row of this.attempts) this.insertAttemptStmt.run(row);
+      for (const row of this.requests) this.insertRequestStmt.run(row);
+      for (const [runId, usd] of this.pendingSpendUsd) this.addSpendStmt.run(usd, runId);
+    });
+  }
+
+  createRun(run: NewRun): void {
+    this.createRunStmt.run({
+      id: run.id,
+      kind: run.kind,
+      label: run.label ?? null,
+      startedAt: run.startedAt,
+      configJson: run.configJson,
+      pricesJson: run.pricesJson ?? null,
+      scenarioPath: run.scenarioPath ?? null,
+      scenarioSha256: run.scenarioSha256 ?? null,
+      seed: run.seed,
+      optionsJson: run.optionsJson ?? null,
+      budgetUsd: run.budgetUsd ?? null,
+      totalPrompts: run.totalPrompts ?? null,
+    });
+  }
+
+  getRun(id: string): RunRow | undefined {
+    return this.getRunStmt.get(id) as RunRow | undefined;
+  }
+
+  /** Flushes buffered rows first, so a run is never marked finished before its rows are in. */
+  setRunStatus(id: string, status: RunStatus, finishedAt: string | null = null): void {
+    this.flush();
+    this.setStatusStmt.run(status, finishedAt, id);
+  }
+
+  /** Adds to `runs.spent_usd` in the same transaction as the rows buffered with it. */
+  addSpend(id: string, usd: number): void {
+    this.checkOpen();
+    if (!Number.isFinite(usd) || usd === 0) return;
+    this.pendingSpendUsd.set(id, (this.pendingSpendUsd.get(id) ?? 0) + usd);
+    this.schedule();
+  }
+
+  /** Sets `runs.spent_usd` outright (after flushing pending additions). */
+  setSpend(id: string, usd: number): void {
+    this.flush();
+    this.setSpendStmt.run(usd, id);
+  }
+
+  /** A resumed run may raise (or set) its budget. */
+  setBudget(id: string, usd: number | null): void {
+    this.setBudgetStmt.run(usd, id);
+  }
+
+  setTotalPrompts(id: string, total: number): void {
+    this.setTotalPromptsStmt.run(total, id);
+  }
+
+  insertPrompt(row: PromptRow): void {
+    this.prompts.push(bind(row, PROMPT_COLUMNS));
+    this.added();
+  }
+
+  insertAttempt(row: AttemptRow): void {
+    this.attempts.push(bind(row, ATTEMPT_COLUMNS));
+    this.added();
+  }
+
+  insertRequest(row: RequestRow): void {
+    this.requests.push(bind(row, REQUEST_COLUMNS));
+    this.added();
+  }
+
+  /** Rows buffered and not yet written. */
+  get pendingRows(): number {
+    return this.prompts.length + this.attempts.length + this.requests.length;
+  }
+
+  /** Writes everything buffered in one transaction. */
+  flush(): void {
+    this.checkOpen();
+    this.clearTimer();
+    if (this.pendingRows === 0 && this.pendingSpendUsd.size === 0) return;
+    this.writeBatch();
+    this.prompts = [];
+    this.attempts = [];
+    this.requests = [];
+    this.pendingSpendUsd.clear();
+  }
+
+  /** For resume: the (prompt, arm) pairs that already have a final row, as `${promptId}\u0000${arm}`. */
+  completedKeys(runId: string): Set<string> {
+    this.flush();
+    const keys = new Set<string>();
+    for (const [promptId, arm] of this.completedStmt.iterate(runId) as Iterable<[string, string]>) {
+      keys.add(completedKey(promptId, arm));
+    }
+    return keys;
+  }
+
+  /** Resume hygiene: deletes attempts of (prompt, arm) pairs with no final row (they will be redone). Returns how many. */
+  deleteOrphanAttempts(runId: string): number {
+    this.flush();
+    return this.deleteOrphansStmt.run(runId).changes;
+  }
+
+  /** Flushes and stops the timer. Does not close the database (its opener does). */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      this.clearTimer();
+    }
+  }
+
+  private added(): void {
+    this.checkOpen();
+    if (this.pendingRows >= this.batchSize) this.flush();
+    else this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null || this.flushIntervalMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      try {
+        this.flush();
+      } catch (err) {
+        this.deferredError = err;
+      }
+    }, this.flushIntervalMs);
+    // A pending flush must not keep a finished process alive; close() flushes anyway.
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.deferredError !== null) {
+      const err = this.deferredError;
+      this.deferredError = null;
+      throw new ShadowgateError('store_write', `writing to the database failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (this.closed) throw new ShadowgateError('store_closed', 'the run store is closed');
+  }
+}
+
+/** The key `completedKeys` returns for one (prompt, arm). */
+export function completedKey(promptId: string, arm: string): string {
+  return `${promptId}\u0000${arm}`;
+}
+
+function insertOrIgnore(table: string, columns: readonly string[]): string {
+  return `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+}
+
+/** Positional values in column order; undefined -> NULL, booleans -> 0/1 (SQLite has neither). */
+function bind(row: object, columns: readonly string[]): SqlValue[] {
+  const record = row as Record<string, unknown>;
+  const values: SqlValue[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const v = record[columns[i]!];
+    values[i] = v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : (v as SqlValue);
+  }
+  return values;
+}
