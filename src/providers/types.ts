@@ -99,7 +99,7 @@ export interface SendOptions {
 /** One provider client: sends one attempt. The retry engine sits above it. */
 export interface ProviderClient {
   readonly name: string;
-  /** Resolves with the answer, or rejects with a `ProviderError` (see ./provider-error.ts). */
+  /** Resolves with the answer, or rejects with an `AttemptError` (src/shared/attempt-error.ts). */
   send(request: ChatRequest, options: SendOptions): Promise<ProviderResponse>;
   close(): Promise<void>;
 }

@@ -267,7 +267,7 @@ async function runAttempt<T>(
     if (own) return { ok: false, failure: own };
     throw reason;
   } finally {
-    timer.abort();
+    timer.abort(SETTLED);
     signal?.removeEventListener('abort', onCallerAbort);
   }
 }
@@ -280,8 +280,10 @@ type Settled<T> =
 /** Awaits the attempt, but once its signal aborts, no longer than ABANDON_GRACE_MS. */
 function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): Promise<Settled<T>> {
   return new Promise((resolve) => {
-    const grace = new AbortController();
+    // Created only when the attempt is aborted: the common path allocates no controller here.
+    let grace: AbortController | null = null;
     const onAbort = () => {
+      grace = new AbortController();
       clock.sleep(ABANDON_GRACE_MS, grace.signal).then(
         () => resolve({ status: 'abandoned' }),
         () => {},
@@ -289,7 +291,7 @@ function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): 
     };
     const done = (s: Settled<T>) => {
       signal.removeEventListener('abort', onAbort);
-      grace.abort();
+      (grace as AbortController | null)?.abort(SETTLED);
       resolve(s);
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -305,6 +307,13 @@ function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): 
     );
   });
 }
+
+/**
+ * Reason for aborting our own timers once an attempt has settled. Preallocated:
+ * `abort()` without a reason builds a DOMException with a stack trace, twice per
+ * attempt on the replay's hot path.
+ */
+const SETTLED = new Error('attempt settled');
 
 function isAbortError(e: unknown): boolean {
   return e instanceof Error && e.name === 'AbortError';

@@ -1,14 +1,156 @@
-import type { CommandModule } from 'yargs';
-import { ShadowgateError } from '../../shared/errors.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadGates } from '../../judge/load-gates.js';
+import { renderHtml } from '../../report/render-html.js';
+import { renderJson } from '../../report/render-json.js';
+import { renderMarkdown } from '../../report/render-markdown.js';
+import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
+import { systemClock } from '../../shared/clock.js';
+import { EXIT, UsageError } from '../../shared/errors.js';
+import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
 
-// Placeholder until this command's issue lands.
-export function reportCommand(_ctx: CommandContext): CommandModule {
+/** Report formats, the file extension each is written with, and its renderer. */
+export const REPORT_FORMATS = {
+  md: renderMarkdown,
+  html: renderHtml,
+  json: renderJson,
+} as const satisfies Record<string, (report: ShadowReport) => string>;
+
+export type ReportFormat = keyof typeof REPORT_FORMATS;
+
+interface ShadowArgs {
+  run?: string;
+  db: string;
+  format: string;
+  out: string;
+  monthlyRequests?: number;
+  monthlyTokens?: number;
+  gates?: string;
+  check?: boolean;
+}
+
+/** `shadowgate report <kind>`; `shadow` is the only kind so far (rollout reports come with the rollout). */
+export function reportCommand(ctx: CommandContext): CommandModule {
   return {
     command: 'report',
-    describe: false,
-    handler: () => {
-      throw new ShadowgateError('not_implemented', 'report is not implemented yet');
+    describe: 'write a report of a run',
+    builder: (y: Argv) => y.command(shadowReportCommand(ctx)).demandCommand(1, 'name a report: shadow'),
+    handler: () => {},
+  };
+}
+
+function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowArgs> {
+  return {
+    command: 'shadow',
+    describe: 'the shadow run report: per arm, paired comparison, cost, output drift, verdict',
+    builder: (y: Argv) =>
+      y
+        .option('run', {
+          type: 'string',
+          describe: 'run id, or `latest`; optional when the db holds one shadow run',
+        })
+        .option('db', {
+          type: 'string',
+          default: './shadowgate.db',
+          describe: 'SQLite file written by `run`',
+        })
+        .option('format', {
+          type: 'string',
+          default: 'md,html,json',
+          describe: 'comma-separated: md, html, json',
+        })
+        .option('out', {
+          type: 'string',
+          default: 'reports',
+          describe: 'directory for the files, created if missing',
+        })
+        .option('monthly-requests', {
+          type: 'number',
+          describe: 'requests per month for the cost projection (default 1,000,000)',
+        })
+        .option('monthly-tokens', {
+          type: 'number',
+          describe: 'or: baseline tokens (input + output) per month for the cost projection',
+        })
+        .conflicts('monthly-requests', 'monthly-tokens')
+        .option('gates', {
+          type: 'string',
+          describe: 'gates file, YAML or JSON (default: the built-in gates)',
+        })
+        .option('check', {
+          type: 'boolean',
+          default: false,
+          describe: 'exit with the verdict: 0 promote, 3 hold, 4 rollback',
+        })
+        .example('$0 report shadow --run latest', 'all three formats into ./reports')
+        .example(
+          '$0 report shadow --format md --monthly-requests 30000000 --check',
+          'for CI',
+        ) as Argv<ShadowArgs>,
+    handler: (argv: ArgumentsCamelCase<ShadowArgs>) => {
+      const { io } = ctx;
+      const formats = parseFormats(argv.format);
+      const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
+      const gates = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
+      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      let report: ShadowReport;
+      try {
+        const runId = resolveShadowRunId(db, argv.run);
+        report = buildShadowReport(db, {
+          runId,
+          monthly,
+          gates,
+          generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
+        });
+      } finally {
+        db.close();
+      }
+
+      const outDir = resolve(io.cwd, argv.out);
+      mkdirSync(outDir, { recursive: true });
+      for (const format of formats) {
+        const path = join(outDir, `${safeFileName(report.runId)}-shadow.${format}`);
+        writeFileSync(path, REPORT_FORMATS[format](report));
+        const shown = relative(io.cwd, path);
+        io.stdout.write(`${shown.startsWith('..') ? path : shown}\n`);
+      }
+      if (argv.check) {
+        ctx.exitCode = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.rollback }[
+          report.verdict.decision
+        ];
+      }
     },
   };
+}
+
+function parseFormats(text: string): ReportFormat[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !Object.hasOwn(REPORT_FORMATS, n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(
+      `--format: ${unknown.length ? `unknown format ${unknown.join(', ')}` : 'empty'} (known: md, html, json)`,
+    );
+  }
+  return [...new Set(names)] as ReportFormat[];
+}
+
+function monthlyVolume(requests: number | undefined, tokens: number | undefined): MonthlyVolume | undefined {
+  const check = (flag: string, v: number) => {
+    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`${flag} must be a positive number, got ${v}`);
+    return v;
+  };
+  if (requests !== undefined) return { requests: check('--monthly-requests', requests) };
+  if (tokens !== undefined) return { tokens: check('--monthly-tokens', tokens) };
+  return undefined;
+}
+
+/** Run ids are ours (`r-2026...`), but a hand-made db could hold anything: keep the file inside --out. */
+function safeFileName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -1,0 +1,59 @@
+/** Words shared by the Markdown and HTML renderers, so both say the same thing. */
+import { formatMs, formatPct, formatShare, formatUsd } from './number-format.js';
+import type { ArmName, ArmReport, ShadowReport } from './shadow-report.js';
+
+export const ARM_TITLES: Record<ArmName, string> = {
+  baseline: 'Baseline',
+  candidate: 'Candidate',
+  baseline_replica: 'Baseline replica (noise floor)',
+};
+
+const CLASS_TITLES: Record<string, string> = {
+  http_429: 'HTTP 429',
+  http_5xx: 'HTTP 5xx',
+  http_4xx: 'HTTP 4xx',
+  timeout_connect: 'timeout (connect)',
+  timeout_headers: 'timeout (headers)',
+  timeout_body: 'timeout (body)',
+  timeout_total: 'timeout (total)',
+  network: 'network',
+  protocol: 'protocol',
+  stream_interrupted: 'stream interrupted',
+  circuit_open: 'circuit open',
+  retry_budget_exhausted: 'retry budget exhausted',
+  deadline_exceeded: 'deadline exceeded',
+  canceled: 'canceled',
+};
+
+/** `http_503` -> `HTTP 503`, `timeout_headers` -> `timeout (headers)`; unknown keys as they are. */
+export function errorClassTitle(key: string): string {
+  const status = /^http_(\d{3})$/.exec(key);
+  if (status) return `HTTP ${status[1]}`;
+  return CLASS_TITLES[key] ?? key;
+}
+
+/** The arms present, in report order. */
+export function sortedArms(report: ShadowReport): ArmReport[] {
+  return (['baseline', 'candidate', 'baseline_replica'] as const)
+    .map((arm) => report.arms[arm])
+    .filter((a): a is ArmReport => a !== undefined);
+}
+
+/** One sentence under the verdict: what the numbers that matter most say. */
+export function decisionSummary(report: ShadowReport): string {
+  const b = report.arms.baseline;
+  const c = report.arms.candidate;
+  const cost = report.comparison.cost;
+  const parts = [
+    `candidate error rate ${formatShare(c?.errorRate ?? null, 2)} vs ${formatShare(b?.errorRate ?? null, 2)}`,
+    `p95 latency ${formatMs(c?.latencyMs.p95 ?? null)} vs ${formatMs(b?.latencyMs.p95 ?? null)}`,
+  ];
+  if (cost.savingsPct !== null) {
+    parts.push(`saves ${formatPct(cost.savingsPct)} (${formatUsd(cost.monthly.savingsUsd)} a month)`);
+  }
+  const failing = report.verdict.gates.filter((g) => g.status !== 'pass').length;
+  parts.push(
+    failing === 0 ? 'every gate passes' : `${failing} of ${report.verdict.gates.length} gates not passed`,
+  );
+  return `${parts.join('; ')}.`;
+}

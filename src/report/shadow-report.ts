@@ -1,0 +1,216 @@
+/**
+ * The shadow report as plain data: what shadow-model.ts computes and the
+ * renderers turn into Markdown, HTML and JSON. Durations are ms, money USD,
+ * shares and rates 0..1 unless a name says `pct`. `null` means "could not be
+ * computed" (no samples), never zero.
+ */
+import type { GateResult, Metrics } from '../judge/gates.js';
+import type { ArmName } from '../store/report-queries.js';
+
+export type { ArmName };
+
+/** Volume for the monthly cost projection: requests per month, or baseline tokens per month. */
+export type MonthlyVolume = { requests: number } | { tokens: number };
+
+export interface DistributionSummary {
+  n: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface ArmReport {
+  arm: ArmName;
+  requests: number;
+  ok: number;
+  /** Requests that ended in error, engine refusals included. */
+  errors: number;
+  errorRate: number | null;
+  /** 95% Wilson interval of errorRate. */
+  errorRateCi: [number, number] | null;
+  /** errors minus engine refusals. */
+  providerErrors: number;
+  /** Provider-side errors by class; HTTP 4xx/5xx keyed by status (`http_503`). */
+  errorsByClass: Record<string, number>;
+  /** Refusals by our own engine (circuit_open, retry_budget_exhausted), apart from provider errors. */
+  engineRefusals: Record<string, number>;
+  retried: number;
+  /** Share of requests that took more than one attempt. */
+  retriedShare: number | null;
+  meanAttempts: number | null;
+  /** Share of retried requests that ended ok. */
+  successAfterRetry: number | null;
+  /** End-to-end latency of ok requests, waits between attempts included. */
+  latencyMs: DistributionSummary;
+  /** Latency of the last (successful) attempt alone. */
+  serviceMs: DistributionSummary;
+  ttftMs: DistributionSummary;
+  tpotMs: DistributionSummary;
+  tokens: { input: number; cached: number; cacheWrite: number; output: number; reasoning: number };
+  /** Share of requests whose usage was estimated with a tokenizer instead of reported. */
+  usageEstimatedShare: number | null;
+  costUsd: number | null;
+  costedRequests: number;
+  costPerRequestUsd: number | null;
+  costPer1kRequestsUsd: number | null;
+  /** Cost per million input + output tokens. */
+  costPer1mTokensUsd: number | null;
+  responseModels: ResponseModel[];
+  /** Ok responses whose model could be checked against the requested one. */
+  modelChecked: number;
+  modelMismatchShare: number | null;
+}
+
+export interface ResponseModel {
+  requested: string | null;
+  response: string | null;
+  count: number;
+}
+
+export interface AgreementReport {
+  /** Share of paired prompts where the candidate agrees with the baseline. */
+  share: number | null;
+  n: number;
+  /** The same share between the baseline and its replica. */
+  noiseFloorShare: number | null;
+  noiseFloorN: number;
+}
+
+export interface ToolCallAgreementReport {
+  /** Prompts where at least one arm called a tool. */
+  n: number;
+  namesShare: number | null;
+  argumentsShare: number | null;
+  noiseFloorN: number;
+  noiseFloorNamesShare: number | null;
+  noiseFloorArgumentsShare: number | null;
+}
+
+export interface DivergentPrompt {
+  promptId: string;
+  similarity: number;
+  /** Below the drift threshold. */
+  drift: boolean;
+  promptExcerpt: string | null;
+  baselineExcerpt: string | null;
+  candidateExcerpt: string | null;
+}
+
+export interface Comparison {
+  /** Per-prompt candidate minus baseline end-to-end latency, prompts both answered ok. */
+  latency: {
+    n: number;
+    medianDeltaMs: number | null;
+    /** Seeded bootstrap 95% interval of the median delta. */
+    ci: [number, number] | null;
+    /** Wilcoxon signed-rank test, two-sided. */
+    pValue: number | null;
+    method: string | null;
+  };
+  errors: {
+    /** Prompts both arms recorded. */
+    n: number;
+    baselineErrorRate: number | null;
+    candidateErrorRate: number | null;
+    /** Candidate error rate minus baseline error rate. */
+    delta: number | null;
+    ci: [number, number] | null;
+    /** McNemar's test on the discordant pairs. */
+    pValue: number | null;
+    method: string | null;
+    table: { bothFail: number; onlyBaselineFail: number; onlyCandidateFail: number; neitherFail: number };
+  };
+  cost: {
+    /** Prompts both arms answered ok with a known cost. */
+    n: number;
+    baselineCostUsd: number | null;
+    candidateCostUsd: number | null;
+    baselineCostPerRequestUsd: number | null;
+    candidateCostPerRequestUsd: number | null;
+    savingsPct: number | null;
+    monthly: {
+      basis: 'requests' | 'tokens';
+      volume: number;
+      /** Requests per month the projection stands for (converted from tokens at the baseline's mean). */
+      requestsPerMonth: number | null;
+      baselineUsd: number | null;
+      candidateUsd: number | null;
+      savingsUsd: number | null;
+      savingsPct: number | null;
+    };
+  };
+  usage: {
+    /** Median of candidate / baseline reported input tokens, per prompt. */
+    inputTokenRatio: number | null;
+    inputTokenRatioN: number;
+    baselineModels: ResponseModel[];
+    candidateModels: ResponseModel[];
+    modelMismatchShare: number | null;
+    modelMismatchN: number;
+  };
+  outputs: {
+    /** Prompts both arms answered ok. */
+    n: number;
+    /** Of those, prompts with a similarity recorded. */
+    similarityN: number;
+    similarityMedian: number | null;
+    /** Median similarity of the baseline replica to the baseline. */
+    noiseFloorMedian: number | null;
+    noiseFloorN: number;
+    /** Similarity below which a candidate answer counts as drift. */
+    driftThreshold: number;
+    driftThresholdSource: 'replica' | 'default';
+    driftCount: number;
+    driftShare: number | null;
+    jsonAgreement: AgreementReport;
+    finishReasonAgreement: AgreementReport;
+    toolCallAgreement: ToolCallAgreementReport;
+    topDivergent: DivergentPrompt[];
+  };
+}
+
+/** The gate metrics contract shared with src/judge/: every metric the shadow gates may name. */
+export type GateMetrics = Metrics;
+
+export interface ChartData {
+  /** (latency ms, cumulative share) points per arm. */
+  latencyCdf: { arm: ArmName; points: [number, number][] }[];
+  latencyHistogram: { edgesMs: number[]; arms: { arm: ArmName; counts: number[] }[] } | null;
+  similarity: {
+    edges: number[];
+    candidate: number[];
+    replica: number[] | null;
+    threshold: number;
+  } | null;
+}
+
+export interface ShadowReport {
+  runId: string;
+  generatedAt: string;
+  run: {
+    label: string | null;
+    status: string;
+    startedAt: string;
+    finishedAt: string | null;
+    scenario: string | null;
+    scenarioSha256: string | null;
+    seed: number;
+    totalPrompts: number | null;
+    budgetUsd: number | null;
+    spentUsd: number;
+  };
+  /** baseline and candidate always; baseline_replica when the run had one. */
+  arms: Partial<Record<ArmName, ArmReport>>;
+  comparison: Comparison;
+  metrics: GateMetrics;
+  verdict: {
+    decision: 'promote' | 'hold' | 'rollback';
+    reasons: string[];
+    gates: GateResult[];
+  };
+  charts: ChartData;
+}
