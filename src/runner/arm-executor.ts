@@ -43,7 +43,7 @@ export interface ArmRequest {
   request: ChatRequest;
   /** The model name sent to this arm's provider (after modelMap). */
   model: string;
-  /** null when the config has no prices for the model: cost 0, budget not enforced for it. */
+  /** null when the config has no prices for the model: cost_usd NULL (unknown), budget refused at start. */
   prices: ModelConfig | null;
   /** Per-attempt timeout, ms: the model's `timeoutMs`, else the policy's. */
   attemptTimeoutMs: number;
@@ -106,7 +106,7 @@ export async function executeArm(
     }
     totalCostUsd += attemptCostUsd;
     if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
-    store.insertAttempt(attemptRow(runId, req.promptId, arm, e, response, attemptCostUsd));
+    store.insertAttempt(attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null));
   };
 
   let result: Awaited<ReturnType<typeof executeWithRetry<ProviderResponse>>>;
@@ -160,7 +160,8 @@ export async function executeArm(
     attempts: attempts.length,
     started_at: new Date(first ? first.startedAtMs : startedAtMs).toISOString(),
     latency_ms: result.latencyMs,
-    cost_usd: totalCostUsd,
+    // Unknown, not free: a model without prices must not read as costing nothing in the report.
+    cost_usd: req.prices ? totalCostUsd : null,
     idempotency_key: req.idempotencyKey,
   };
   if (!result.ok) {
@@ -202,7 +203,7 @@ function attemptRow(
   arm: Arm,
   e: AttemptEvent,
   response: ProviderResponse | null,
-  attemptCostUsd: number,
+  attemptCostUsd: number | null,
 ): AttemptRow {
   const f = e.failure;
   return {

@@ -305,8 +305,9 @@ function resolveConfig(options: ShadowRunOptions, run: RunRow | undefined): Expe
 }
 
 /**
- * A model without prices costs 0 in the store. With a budget that would let
- * spend escape the guard, so it is an error; without one, a warning.
+ * A model without prices has cost_usd NULL (unknown) in the store. With a
+ * budget that would let spend escape the guard, so it is an error; without
+ * one, a warning.
  */
 function checkPrices(
   config: ExperimentConfig,
@@ -320,7 +321,7 @@ function checkPrices(
       if (recorded === '(other)') continue;
       const { model, prices } = resolveModel(provider, recorded);
       if (prices === null)
-        missing.push(`providers.${provider.name}.models.${model}: no prices (costs count as 0)`);
+        missing.push(`providers.${provider.name}.models.${model}: no prices (cost recorded as unknown)`);
     }
   }
   if (missing.length === 0) return;

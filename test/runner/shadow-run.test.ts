@@ -221,6 +221,27 @@ describe('runShadow', () => {
     assert.equal(summary.total_prompts, 10);
   });
 
+  it('records an unpriced model as unknown cost (NULL), with a warning, never as free', async (t) => {
+    const s = await setup(t, 6);
+    writeJsonl(s.scenarioPath, makePrompts(6, { model: 'unpriced-model' }));
+    const warnings: string[] = [];
+    const summary = await runShadow(
+      { config: simConfig(s.baseline.url, s.candidate.url), scenarioPath: s.scenarioPath, dbPath: s.dbPath },
+      deps({ onWarning: (line) => warnings.push(line) }),
+    );
+    assert.ok(warnings.some((w) => w.includes('unpriced-model') && w.includes('no prices')));
+    const db = openDb(t, s.dbPath);
+    const rows = db
+      .prepare("SELECT outcome, cost_usd FROM requests WHERE run_id = ? AND outcome = 'ok'")
+      .all(summary.run_id) as { outcome: string; cost_usd: number | null }[];
+    assert.equal(rows.length, 12);
+    assert.ok(rows.every((r) => r.cost_usd === null));
+    const attempts = db.prepare('SELECT cost_usd FROM attempts WHERE run_id = ?').all(summary.run_id) as {
+      cost_usd: number | null;
+    }[];
+    assert.ok(attempts.every((a) => a.cost_usd === null));
+  });
+
   it('stops at the USD budget without exceeding it, and a resume with a higher budget completes', async (t) => {
     const s = await setup(t, 40);
     const config = simConfig(s.baseline.url, s.candidate.url, { concurrency: 2 });

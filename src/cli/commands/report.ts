@@ -1,25 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
-import { renderHtml } from '../../report/render-html.js';
-import { renderJson } from '../../report/render-json.js';
-import { renderMarkdown } from '../../report/render-markdown.js';
 import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
 import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
-
-/** Report formats, the file extension each is written with, and its renderer. */
-export const REPORT_FORMATS = {
-  md: renderMarkdown,
-  html: renderHtml,
-  json: renderJson,
-} as const satisfies Record<string, (report: ShadowReport) => string>;
-
-export type ReportFormat = keyof typeof REPORT_FORMATS;
+import { parseFormats, writeShadowReportFiles } from '../report-files.js';
 
 interface ShadowArgs {
   run?: string;
@@ -109,14 +97,8 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
         db.close();
       }
 
-      const outDir = resolve(io.cwd, argv.out);
-      mkdirSync(outDir, { recursive: true });
-      for (const format of formats) {
-        const path = join(outDir, `${safeFileName(report.runId)}-shadow.${format}`);
-        writeFileSync(path, REPORT_FORMATS[format](report));
-        const shown = relative(io.cwd, path);
-        io.stdout.write(`${shown.startsWith('..') ? path : shown}\n`);
-      }
+      for (const path of writeShadowReportFiles(report, formats, argv.out, io.cwd))
+        io.stdout.write(`${path}\n`);
       if (argv.check) {
         ctx.exitCode = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.rollback }[
           report.verdict.decision
@@ -124,20 +106,6 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
       }
     },
   };
-}
-
-function parseFormats(text: string): ReportFormat[] {
-  const names = text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  const unknown = names.filter((n) => !Object.hasOwn(REPORT_FORMATS, n));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new UsageError(
-      `--format: ${unknown.length ? `unknown format ${unknown.join(', ')}` : 'empty'} (known: md, html, json)`,
-    );
-  }
-  return [...new Set(names)] as ReportFormat[];
 }
 
 function monthlyVolume(requests: number | undefined, tokens: number | undefined): MonthlyVolume | undefined {
@@ -148,9 +116,4 @@ function monthlyVolume(requests: number | undefined, tokens: number | undefined)
   if (requests !== undefined) return { requests: check('--monthly-requests', requests) };
   if (tokens !== undefined) return { tokens: check('--monthly-tokens', tokens) };
   return undefined;
-}
-
-/** Run ids are ours (`r-2026...`), but a hand-made db could hold anything: keep the file inside --out. */
-function safeFileName(runId: string): string {
-  return runId.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { renderHtml } from '../report/render-html.js';
+import { renderJson } from '../report/render-json.js';
+import { renderMarkdown } from '../report/render-markdown.js';
+import type { ShadowReport } from '../report/shadow-report.js';
+import { UsageError } from '../shared/errors.js';
+
+/** Report formats, the file extension each is written with, and its renderer. */
+export const REPORT_FORMATS = {
+  md: renderMarkdown,
+  html: renderHtml,
+  json: renderJson,
+} as const satisfies Record<string, (report: ShadowReport) => string>;
+
+export type ReportFormat = keyof typeof REPORT_FORMATS;
+
+/** `md,html` -> ['md', 'html']; UsageError naming an unknown format. */
+export function parseFormats(text: string): ReportFormat[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !Object.hasOwn(REPORT_FORMATS, n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(
+      `--format: ${unknown.length ? `unknown format ${unknown.join(', ')}` : 'empty'} (known: md, html, json)`,
+    );
+  }
+  return [...new Set(names)] as ReportFormat[];
+}
+
+/**
+ * Writes `<outDir>/<run-id>-shadow.<format>` for each format (creating outDir)
+ * and returns the paths as a user should see them: relative to cwd when inside it.
+ */
+export function writeShadowReportFiles(
+  report: ShadowReport,
+  formats: readonly ReportFormat[],
+  outDir: string,
+  cwd: string,
+): string[] {
+  const dir = resolve(cwd, outDir);
+  mkdirSync(dir, { recursive: true });
+  return formats.map((format) => {
+    const path = join(dir, `${safeFileName(report.runId)}-shadow.${format}`);
+    writeFileSync(path, REPORT_FORMATS[format](report));
+    const shown = relative(cwd, path);
+    return shown.startsWith('..') ? path : shown;
+  });
+}
+
+/** Run ids are ours (`r-2026...`), but a hand-made db could hold anything: keep the file inside the out dir. */
+function safeFileName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]/g, '_');
+}
