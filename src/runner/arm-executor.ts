@@ -106,7 +106,9 @@ export async function executeArm(
     }
     totalCostUsd += attemptCostUsd;
     if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
-    store.insertAttempt(attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null));
+    store.insertAttempt(
+      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null),
+    );
   };
 
   let result: Awaited<ReturnType<typeof executeWithRetry<ProviderResponse>>>;
