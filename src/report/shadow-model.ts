@@ -18,7 +18,6 @@ import { wilsonInterval } from '../stats/wilson-interval.js';
 import {
   ARMS,
   type ArmName,
-  armTimings,
   divergentTexts,
   findRun,
   listRunIds,
@@ -26,7 +25,7 @@ import {
   pairedRows,
   type RequestGroup,
   type RunRecord,
-  requestGroups,
+  scanRequests,
 } from '../store/report-queries.js';
 import type {
   AgreementReport,
@@ -94,13 +93,20 @@ export function resolveShadowRunId(db: Database, requested: string | undefined):
   return ids[0]!;
 }
 
+const NO_TIMINGS = {
+  latencyMs: new Float64Array(0),
+  serviceMs: new Float64Array(0),
+  ttftMs: new Float64Array(0),
+  tpotMs: new Float64Array(0),
+};
+
 /** Reads the run and computes the report. Throws when the run does not exist. */
 export function buildShadowReport(db: Database, options: BuildShadowReportOptions): ShadowReport {
   const run = findRun(db, options.runId);
   if (!run) throw new UsageError(`no run ${options.runId} in this database`, [], 'run_unknown');
   const monthly = options.monthly ?? { requests: DEFAULT_MONTHLY_REQUESTS };
 
-  const groups = requestGroups(db, run.id);
+  const { groups, timings: timingsByArm } = scanRequests(db, run.id);
   const hasReplica = groups.some((g) => g.arm === 'baseline_replica');
   const present = ARMS.filter((arm) => arm !== 'baseline_replica' || hasReplica);
 
@@ -111,7 +117,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
       arm,
       groups.filter((g) => g.arm === arm),
     );
-    const timings = armTimings(db, run.id, arm, counts.ok);
+    const timings = timingsByArm.get(arm) ?? NO_TIMINGS;
     for (const series of Object.values(timings)) series.sort();
     sortedLatencies.set(arm, timings.latencyMs);
     arms[arm] = {
