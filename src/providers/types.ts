@@ -92,6 +92,12 @@ export interface SendOptions {
   stream: boolean;
   timeouts: AttemptTimeouts;
   signal?: AbortSignal;
+  /**
+   * `signal` already aborts once `timeouts.totalMs` has passed (the retry
+   * engine's attempt timer does), so the client skips its own total timer and
+   * controller and hands `signal` to undici directly. Default false.
+   */
+  signalEnforcesTotal?: boolean;
   /** Sent in the provider's idempotency header unless that is turned off. */
   idempotencyKey?: string;
 }

@@ -106,16 +106,29 @@ export class UndiciProviderClient implements ProviderClient {
       thrown.abortedBy = 'caller';
       throw classifyThrown(ctx, thrown, signal?.reason ?? new Error('client closed'));
     }
-    const controller = new AbortController();
-    const onCallerAbort = () => {
-      thrown.abortedBy ??= 'caller';
-      controller.abort();
+    // When the caller's signal already enforces the total timeout (the retry
+    // engine's), undici gets that signal as is: no second controller, listener
+    // and timer per attempt. Its abort can then only be the caller's.
+    let requestSignal: AbortSignal | undefined = signal;
+    let onCallerAbort: (() => void) | null = null;
+    let totalTimer: ReturnType<typeof setTimeout> | null = null;
+    if (!(options.signalEnforcesTotal && signal)) {
+      const controller = new AbortController();
+      requestSignal = controller.signal;
+      onCallerAbort = () => {
+        thrown.abortedBy ??= 'caller';
+        controller.abort();
+      };
+      signal?.addEventListener('abort', onCallerAbort, { once: true });
+      totalTimer = setTimeout(() => {
+        thrown.abortedBy ??= 'total';
+        controller.abort();
+      }, timeouts.totalMs);
+    }
+    const aborted = (): boolean => {
+      if (thrown.abortedBy === null && onCallerAbort === null && signal?.aborted) thrown.abortedBy = 'caller';
+      return thrown.abortedBy !== null;
     };
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const totalTimer = setTimeout(() => {
-      thrown.abortedBy ??= 'total';
-      controller.abort();
-    }, timeouts.totalMs);
 
     const key = options.idempotencyKey;
     const idem = this.opts.idempotencyHeader;
@@ -127,7 +140,7 @@ export class UndiciProviderClient implements ProviderClient {
         method: 'POST',
         headers,
         body: this.opts.adapter.buildBody(request, options.model, options.stream),
-        signal: controller.signal,
+        signal: requestSignal,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.bodyMs,
       });
@@ -143,7 +156,7 @@ export class UndiciProviderClient implements ProviderClient {
         try {
           body = await res.body.text();
         } catch (e) {
-          if (thrown.abortedBy !== null) throw e;
+          if (aborted()) throw e;
         }
         ctx.totalMs = this.now() - t0;
         throw httpFailure(ctx, res.statusCode, body);
@@ -226,10 +239,11 @@ export class UndiciProviderClient implements ProviderClient {
         thrown.bodyStarted = progressRef.bodyStarted;
         ctx.ttftMs = progressRef.ttftMs;
       }
+      aborted();
       throw classifyThrown(ctx, thrown, e);
     } finally {
-      clearTimeout(totalTimer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      if (totalTimer !== null) clearTimeout(totalTimer);
+      if (onCallerAbort !== null) signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

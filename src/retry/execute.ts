@@ -226,19 +226,24 @@ async function runAttempt<T>(
 ): Promise<AttemptOutcome<T>> {
   const { attempt, timeoutMs, clock, signal } = setup;
   const controller = new AbortController();
-  const timer = new AbortController();
   let timedOut = false;
-  const onCallerAbort = () => controller.abort(signal?.reason);
+  // Every abort of this attempt goes through here, so the abandon-grace timer
+  // starts without a listener on our own controller's signal.
+  let onAborted: (() => void) | null = null;
+  const abortAttempt = (reason: unknown): void => {
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    onAborted?.();
+  };
+  const onCallerAbort = () => abortAttempt(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
-  clock.sleep(timeoutMs, timer.signal).then(
-    () => {
-      timedOut = true;
-      controller.abort(
-        new DOMException(`attempt ${attempt} timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError'),
-      );
-    },
-    () => {},
-  );
+  // One cancellable timer, not a controller plus a sleep: this runs once per attempt on the replay's hot path.
+  const cancelTimer = clock.setTimer(timeoutMs, () => {
+    timedOut = true;
+    abortAttempt(
+      new DOMException(`attempt ${attempt} timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError'),
+    );
+  });
   try {
     const ctx: AttemptContext = {
       attempt,
@@ -246,7 +251,13 @@ async function runAttempt<T>(
       timeoutMs,
       deadlineMono: setup.deadlineMono,
     };
-    const settled = await settle(() => fn(ctx), controller.signal, clock);
+    const settled = await settle(
+      () => fn(ctx),
+      (startGrace) => {
+        onAborted = startGrace;
+      },
+      clock,
+    );
     if (settled.status === 'fulfilled') return { ok: true, value: settled.value };
     const reason = settled.status === 'rejected' ? settled.reason : undefined;
     const own = isAttemptError(reason) ? reason.failure : null;
@@ -267,7 +278,7 @@ async function runAttempt<T>(
     if (own) return { ok: false, failure: own };
     throw reason;
   } finally {
-    timer.abort(SETTLED);
+    cancelTimer();
     signal?.removeEventListener('abort', onCallerAbort);
   }
 }
@@ -277,24 +288,30 @@ type Settled<T> =
   | { status: 'rejected'; reason: unknown }
   | { status: 'abandoned' };
 
-/** Awaits the attempt, but once its signal aborts, no longer than ABANDON_GRACE_MS. */
-function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): Promise<Settled<T>> {
+/**
+ * Awaits the attempt, but once it is aborted, no longer than ABANDON_GRACE_MS.
+ * `onAbort` receives the function the attempt's abort must call to start that
+ * grace period (a direct call, not a listener on the signal: cheaper per attempt).
+ */
+function settle<T>(
+  start: () => Promise<T>,
+  onAbort: (startGrace: () => void) => void,
+  clock: Clock,
+): Promise<Settled<T>> {
   return new Promise((resolve) => {
-    // Created only when the attempt is aborted: the common path allocates no controller here.
-    let grace: AbortController | null = null;
-    const onAbort = () => {
-      grace = new AbortController();
-      clock.sleep(ABANDON_GRACE_MS, grace.signal).then(
-        () => resolve({ status: 'abandoned' }),
-        () => {},
-      );
-    };
-    const done = (s: Settled<T>) => {
-      signal.removeEventListener('abort', onAbort);
-      (grace as AbortController | null)?.abort(SETTLED);
+    // Armed only when the attempt is aborted: the common path creates no timer here.
+    let cancelGrace: (() => void) | null = null;
+    let done = false;
+    const finish = (s: Settled<T>) => {
+      if (done) return;
+      done = true;
+      cancelGrace?.();
       resolve(s);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    onAbort(() => {
+      if (done || cancelGrace) return;
+      cancelGrace = clock.setTimer(ABANDON_GRACE_MS, () => finish({ status: 'abandoned' }));
+    });
     let promise: Promise<T>;
     try {
       promise = start();
@@ -302,18 +319,11 @@ function settle<T>(start: () => Promise<T>, signal: AbortSignal, clock: Clock): 
       promise = Promise.reject(err);
     }
     promise.then(
-      (value) => done({ status: 'fulfilled', value }),
-      (reason) => done({ status: 'rejected', reason }),
+      (value) => finish({ status: 'fulfilled', value }),
+      (reason) => finish({ status: 'rejected', reason }),
     );
   });
 }
-
-/**
- * Reason for aborting our own timers once an attempt has settled. Preallocated:
- * `abort()` without a reason builds a DOMException with a stack trace, twice per
- * attempt on the replay's hot path.
- */
-const SETTLED = new Error('attempt settled');
 
 function isAbortError(e: unknown): boolean {
   return e instanceof Error && e.name === 'AbortError';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ModelConfig, ProviderConfig } from '../config/types.js';
 import { costUsd } from '../pricing/cost.js';
 import type { ChatRequest, ProviderClient, ProviderResponse, ToolCall } from '../providers/types.js';
@@ -7,6 +6,7 @@ import type { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
 import type { RetryPolicy } from '../retry/policy.js';
 import type { Clock, Rng } from '../shared/clock.js';
+import { sha256Hex } from '../shared/sha256-hex.js';
 import { isValidJson } from '../stats/output-agreement.js';
 import type { AttemptRow, RequestRow } from '../store/rows.js';
 import type { RunStore } from '../store/run-store.js';
@@ -89,6 +89,8 @@ export async function executeArm(
       totalMs: req.attemptTimeoutMs,
     },
     signal: undefined as AbortSignal | undefined,
+    // The engine's attempt timer aborts `signal` at timeouts.totalMs.
+    signalEnforcesTotal: true,
     idempotencyKey: req.idempotencyKey,
   };
   const startedAtMs = ctx.clock.now();
@@ -232,8 +234,4 @@ function attemptRow(
 /** With --redact, tool-call arguments may echo the prompt: keep only the names. */
 function redactedToolCalls(calls: ToolCall[]): string | null {
   return calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name }))) : null;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -16,6 +16,7 @@ import { problemLines, readScenario, validateScenario } from '../scenario/read-s
 import type { ScenarioPrompt } from '../scenario/scenario-line.js';
 import { type Clock, type Rng, seededRng } from '../shared/clock.js';
 import { ConfigError, InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
+import { sha256Hex } from '../shared/sha256-hex.js';
 import { textSimilarity } from '../stats/text-similarity.js';
 import { type Database, openStore } from '../store/open-store.js';
 import type { RunRow, RunStatus } from '../store/rows.js';
@@ -27,7 +28,6 @@ import {
   type ArmRunContext,
   type ArmTarget,
   executeArm,
-  sha256Hex,
 } from './arm-executor.js';
 import type { Arm, ArmCounts } from './arms.js';
 import { BudgetGuard } from './budget-guard.js';
@@ -426,8 +426,23 @@ async function executeRun(
   const clients: ProviderClient[] = [];
   const stopDispatch = new AbortController();
   const abortInFlight = new AbortController();
-  // Every attempt in flight listens on this signal: thousands, by design.
   setMaxListeners(0, abortInFlight.signal, stopDispatch.signal);
+  // Each prompt in flight gets its own controller, aborted from this one
+  // listener: an EventTarget walks its whole listener list on every add and
+  // remove, so one listener per attempt on abortInFlight cost O(concurrency)
+  // per attempt.
+  const promptControllers = new Set<AbortController>();
+  // A finished prompt's controller was never aborted and has no listeners left
+  // (the engine removes its own), so the next prompt reuses it: creating an
+  // AbortSignal is one of the costlier things done per prompt.
+  const idleControllers: AbortController[] = [];
+  abortInFlight.signal.addEventListener(
+    'abort',
+    () => {
+      for (const c of promptControllers) c.abort(abortInFlight.signal.reason);
+    },
+    { once: true },
+  );
   let interrupted = false;
   const onSoft = () => {
     interrupted = true;
@@ -556,6 +571,10 @@ async function executeRun(
       const estInputTokens = plan.budgetUsd === null ? 0 : estimateInputTokens(request);
       const maxOutTokens = maxOutputTokens(request);
       const wantsJson = asksForJson(request);
+      const promptAbort = idleControllers.pop() ?? new AbortController();
+      if (abortInFlight.signal.aborted) promptAbort.abort(abortInFlight.signal.reason);
+      else promptControllers.add(promptAbort);
+      const promptCtx: ArmRunContext = { ...ctx, signal: promptAbort.signal };
       const outcomes = await Promise.all(
         targets.map((target) => {
           const r = resolveFor(target, request.model);
@@ -572,9 +591,13 @@ async function executeRun(
             idempotencyKey: idempotencyKey(runId, prompt.id, target.arm),
             wantsJson,
           };
-          return executeArm(ctx, target, armRequest);
+          return executeArm(promptCtx, target, armRequest);
         }),
       );
+      // Only on success: after a throw (fatal) the sibling arm may still be in
+      // flight, and the run's abort must still reach it through the set.
+      promptControllers.delete(promptAbort);
+      if (!promptAbort.signal.aborted) idleControllers.push(promptAbort);
       writeOutcomes(outcomes);
       doneThisSession++;
       if (guard.exhausted) stopDispatch.abort(new Error('budget exhausted'));

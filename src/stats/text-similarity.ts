@@ -10,15 +10,28 @@ const UNSPACED =
 const TOKEN = new RegExp(`[${UNSPACED}]+|(?:(?![${UNSPACED}])[\\p{L}\\p{M}\\p{N}])+`, 'gu');
 const UNSPACED_START = new RegExp(`^[${UNSPACED}]`, 'u');
 
+/**
+ * ASCII is its own NFKC form, and in it a TOKEN is a run of ASCII letters and
+ * digits: the fast paths below give the same result without the Unicode
+ * property classes, which cost more than the rest of the comparison.
+ */
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_TOKEN = /[a-zA-Z0-9]+/g;
+
 /** NFKC (full-width forms, ligatures, compatibility characters), lower case, whitespace collapsed and trimmed. */
 export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const nfkc = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+  return nfkc.toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
 /** Term counts: words for spaced scripts, character bigrams for unspaced ones (a lone character stands as itself). */
 export function shingles(normalized: string): Map<string, number> {
   const counts = new Map<string, number>();
   const add = (term: string) => counts.set(term, (counts.get(term) ?? 0) + 1);
+  if (!NON_ASCII.test(normalized)) {
+    for (const match of normalized.matchAll(ASCII_TOKEN)) add(match[0]);
+    return counts;
+  }
   for (const match of normalized.matchAll(TOKEN)) {
     const token = match[0];
     if (!UNSPACED_START.test(token)) {
