@@ -127,6 +127,12 @@ export interface NodeChildResult<T> {
   stderr: string;
 }
 
+/**
+ * Node flags the harness runs with: the same the `shadowgate` bin's shebang
+ * sets (src/cli/main.ts), so the bench measures the command as shipped.
+ */
+export const HARNESS_NODE_ARGS: readonly string[] = ['--max-old-space-size=256'];
+
 export interface NodeChildOptions {
   /** Flags for node itself, e.g. `--cpu-prof`. */
   nodeArgs?: string[];

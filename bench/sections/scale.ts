@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchContext, fmt, type SectionOutcome, type TableRow } from '../bench-context.js';
-import { LOAD_DRIVER_PATH, runNodeChild, startSimProcess } from '../child-processes.js';
+import { HARNESS_NODE_ARGS, LOAD_DRIVER_PATH, runNodeChild, startSimProcess } from '../child-processes.js';
 import type { DriverResult, MemorySample } from '../load-driver.js';
 import { writeBenchScenario } from '../scenario-file.js';
 import { round } from '../summary-stats.js';
@@ -71,6 +71,7 @@ export async function benchScale(ctx: BenchContext): Promise<SectionOutcome<Scal
           '1000',
         ],
         // No --cpu-prof here: a 1M-prompt profile runs to gigabytes; the throughput section's is the one to read.
+        { nodeArgs: [...HARNESS_NODE_ARGS] },
       );
       const r = child.result;
       const memory = (r.extra.memory as MemorySample[] | undefined) ?? [];

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { type BenchContext, fmt, type SectionOutcome } from '../bench-context.js';
-import { LOAD_DRIVER_PATH, runNodeChild, startSimProcess } from '../child-processes.js';
+import { HARNESS_NODE_ARGS, LOAD_DRIVER_PATH, runNodeChild, startSimProcess } from '../child-processes.js';
 import type { DriverResult, LoopMode } from '../load-driver.js';
 import { writeBenchScenario } from '../scenario-file.js';
 import { median, round } from '../summary-stats.js';
@@ -86,8 +86,15 @@ export async function benchThroughput(ctx: BenchContext): Promise<SectionOutcome
               '--warmup-db',
               join(ctx.workDir, `throughput-${tag}-warmup.db`),
             ],
-            ctx.options.cpuProfDir && mode === 'harness'
-              ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${ctx.options.cpuProfDir}`] }
+            mode === 'harness'
+              ? {
+                  nodeArgs: [
+                    ...HARNESS_NODE_ARGS,
+                    ...(ctx.options.cpuProfDir
+                      ? ['--cpu-prof', `--cpu-prof-dir=${ctx.options.cpuProfDir}`]
+                      : []),
+                  ],
+                }
               : {},
           );
           const r = child.result;
