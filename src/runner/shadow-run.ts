@@ -192,6 +192,8 @@ interface RunPlan {
   config: ExperimentConfig;
   scenarioPath: string;
   scenarioSha256: string;
+  /** validateScenario found no invalid line: the replay's reader can skip its duplicate-id set. */
+  scenarioClean: boolean;
   stored: StoredOptions;
   budgetUsd: number | null;
   totalPrompts: number;
@@ -271,12 +273,13 @@ async function planRun(
     run?.total_prompts ??
     (stored.sample >= 1
       ? Math.min(validation.valid, stored.limit ?? Number.POSITIVE_INFINITY)
-      : await countSelected(scenarioPath, stored));
+      : await countSelected(scenarioPath, stored, validation.invalid === 0));
 
   return {
     config,
     scenarioPath,
     scenarioSha256: validation.sha256,
+    scenarioClean: validation.invalid === 0,
     stored,
     budgetUsd,
     totalPrompts,
@@ -360,9 +363,9 @@ function flagName(key: string): string {
 }
 
 /** Counts the prompts a sampled run will send (one streaming pass; only when --sample is below 1). */
-async function countSelected(path: string, s: SelectionOptions): Promise<number> {
+async function countSelected(path: string, s: SelectionOptions, clean: boolean): Promise<number> {
   let n = 0;
-  for await (const prompt of readScenario(path, { skipInvalid: s.skipInvalid })) {
+  for await (const prompt of readScenario(path, { skipInvalid: s.skipInvalid, knownDuplicateFree: clean })) {
     if (!isSampled(prompt.id, s.seed, s.sample)) continue;
     n++;
     if (s.limit !== null && n >= s.limit) break;
@@ -606,7 +609,10 @@ async function executeRun(
 
     let seq = -1;
     let selected = 0;
-    for await (const prompt of readScenario(plan.scenarioPath, { skipInvalid: o.skipInvalid })) {
+    for await (const prompt of readScenario(plan.scenarioPath, {
+      skipInvalid: o.skipInvalid,
+      knownDuplicateFree: plan.scenarioClean,
+    })) {
       seq++;
       if (!isSampled(prompt.id, o.seed, o.sample)) continue;
       if (o.limit !== null && selected >= o.limit) break;

@@ -10,6 +10,12 @@ export interface ReadScenarioOptions {
   skipInvalid?: boolean;
   /** The path printed in `FILE:LINE` messages, when it should differ from the path opened. */
   displayPath?: string;
+  /**
+   * The caller has just validated this file and found no invalid line, so the
+   * duplicate-id check is skipped: its id set grows with the file (about 25 MB
+   * at 1M lines). Every line is still parsed and checked. Default false.
+   */
+  knownDuplicateFree?: boolean;
 }
 
 export interface ValidateScenarioOptions {
@@ -35,8 +41,12 @@ type CheckedLine =
   | { line: number; problem: string };
 
 /** One pass of checks shared by validateScenario and readScenario, so both judge lines alike. Batches per chunk read. */
-async function* checkedLines(path: string, onChunk?: (chunk: Buffer) => void): AsyncGenerator<CheckedLine[]> {
-  const ids = new HashedIdSet();
+async function* checkedLines(
+  path: string,
+  options: { onChunk?: (chunk: Buffer) => void; checkDuplicates?: boolean } = {},
+): AsyncGenerator<CheckedLine[]> {
+  const { onChunk, checkDuplicates = true } = options;
+  const ids = checkDuplicates ? new HashedIdSet() : null;
   try {
     for await (const lines of readLineBatches(path, onChunk ? { onChunk } : {})) {
       const out: CheckedLine[] = [];
@@ -51,7 +61,7 @@ async function* checkedLines(path: string, onChunk?: (chunk: Buffer) => void): A
           out.push({ line, problem: parsed.problems.join('; ') });
           continue;
         }
-        const firstLine = ids.addOrGetLine(parsed.prompt.id, line);
+        const firstLine = ids ? ids.addOrGetLine(parsed.prompt.id, line) : null;
         if (firstLine !== null) {
           out.push({
             line,
@@ -84,7 +94,7 @@ export async function* readScenario(
   options: ReadScenarioOptions = {},
 ): AsyncGenerator<ScenarioPrompt> {
   const shown = options.displayPath ?? path;
-  for await (const batch of checkedLines(path)) {
+  for await (const batch of checkedLines(path, { checkDuplicates: !options.knownDuplicateFree })) {
     for (const item of batch) {
       if (item.problem === undefined) yield item.prompt;
       else if (!options.skipInvalid) {
@@ -110,7 +120,7 @@ export async function validateScenario(
   const problems: string[] = [];
   let valid = 0;
   let invalid = 0;
-  for await (const batch of checkedLines(path, (chunk) => hash.update(chunk))) {
+  for await (const batch of checkedLines(path, { onChunk: (chunk) => hash.update(chunk) })) {
     for (const item of batch) {
       if (item.problem === undefined) {
         valid++;

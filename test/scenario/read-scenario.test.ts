@@ -114,6 +114,21 @@ describe('readScenario', () => {
     );
   });
 
+  it('knownDuplicateFree skips only the duplicate-id check; other problems still stop it', async () => {
+    const dup = file('dup.jsonl', [
+      { id: 'a', model: 'm', messages: user('x') },
+      { id: 'a', model: 'm', messages: user('y') },
+    ]);
+    await assert.rejects(collect(readScenario(dup)), /duplicate id "a"/);
+    const trusted = await collect(readScenario(dup, { knownDuplicateFree: true }));
+    assert.deepEqual(
+      trusted.map((p) => p.id),
+      ['a', 'a'],
+    );
+    const bad = file('bad-trusted.jsonl', [{ id: 'a', model: 'm', messages: user('x') }, '{nope']);
+    await assert.rejects(collect(readScenario(bad, { knownDuplicateFree: true })), /:2: bad JSON/);
+  });
+
   it('a missing file is a usage error naming it', async () => {
     await assert.rejects(
       collect(readScenario(join(dir, 'missing.jsonl'))),
