@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../shared/errors.js';
-import { type GateSpec, validateGates } from './gates.js';
+import type { MetricScope } from './metrics.js';
+import { type GatesFile, validateGates } from './validate-gates.js';
 
 /**
  * Reads and validates a gates file, YAML or JSON (YAML 1.2 reads both).
  * Throws ConfigError listing every problem, each prefixed with the file path.
  */
-export function loadGates(path: string): GateSpec[] {
+export function loadGates(path: string, scope: MetricScope = 'shadow'): GatesFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -23,7 +24,7 @@ export function loadGates(path: string): GateSpec[] {
       `gates file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
     );
   }
-  const result = validateGates(parsed);
+  const result = validateGates(parsed, scope);
   if ('errors' in result) {
     throw new ConfigError(`gates file ${path} has ${result.errors.length} problem(s)`, result.errors);
   }

@@ -4,7 +4,8 @@
  * does so only through src/store/report-queries.ts.
  */
 import type { Database } from 'better-sqlite3';
-import { defaultShadowGates, evaluateGates, type GateSpec } from '../judge/gates.js';
+import { defaultShadowGates } from '../judge/default-gates.js';
+import { evaluateGates, type GateSpec } from '../judge/gates.js';
 import { UsageError } from '../shared/errors.js';
 import { ENGINE_REFUSALS } from '../shared/outcome-class.js';
 import { bootstrapMedianCi } from '../stats/bootstrap.js';
@@ -715,6 +716,10 @@ function gateMetrics(baseline: ArmReport, candidate: ArmReport, c: ComparisonRes
     'candidate.error_rate': { value: candidate.errorRate, n: candidate.requests },
     'errors.delta': { value: r.errors.delta, n: r.errors.n },
     'errors.delta_upper': { value: r.errors.ci?.[1] ?? null, n: r.errors.n },
+    'attempts.first_failure_rate': { value: null, n: 0 },
+    'attempts.first_failure_delta': { value: null, n: 0 },
+    'attempts.amplification_delta': { value: null, n: 0 },
+    'latency.p50_ratio': { value: null, n: 0 },
     'latency.p95_ratio': {
       value: p95Ratio(baseline.latencyMs, candidate.latencyMs),
       n: Math.min(baseline.latencyMs.n, candidate.latencyMs.n),

@@ -4,7 +4,7 @@
  * shares and rates 0..1 unless a name says `pct`. `null` means "could not be
  * computed" (no samples), never zero.
  */
-import type { GateResult, Metrics } from '../judge/gates.js';
+import type { GateResult, ShadowMetrics } from '../judge/gates.js';
 import type { ArmName } from '../store/report-queries.js';
 
 export type { ArmName };
@@ -174,7 +174,7 @@ export interface Comparison {
 }
 
 /** The gate metrics contract shared with src/judge/: every metric the shadow gates may name. */
-export type GateMetrics = Metrics;
+export type GateMetrics = ShadowMetrics;
 
 export interface ChartData {
   /** (latency ms, cumulative share) points per arm. */

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DEFAULT_SHADOW_GATES,
-  defaultShadowGates,
-  evaluateGates,
-  type GateSpec,
-  KNOWN_METRICS,
-  type Metrics,
-  validateGates,
-} from '../../src/judge/gates.js';
+import { DEFAULT_SHADOW_GATES, defaultShadowGates } from '../../src/judge/default-gates.js';
+import { evaluateGates, type GateSpec, type Metrics } from '../../src/judge/gates.js';
+import { METRICS as KNOWN_METRICS } from '../../src/judge/metrics.js';
+import { validateGates } from '../../src/judge/validate-gates.js';
 
 const errorRate: GateSpec = { name: 'errors', metric: 'candidate.error_rate', op: '<=', threshold: 0.05 };
 const latency: GateSpec = {

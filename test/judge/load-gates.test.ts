@@ -45,7 +45,7 @@ describe('loadGates', () => {
       'gates.json',
       JSON.stringify([{ metric: 'cost.savings_pct', op: '>=', threshold: 10 }]),
     );
-    assert.equal(loadGates(path)[0]!.name, 'cost.savings_pct >= 10');
+    assert.equal(loadGates(path).gates[0]!.name, 'cost.savings_pct >= 10');
   });
 
   it('throws ConfigError with every problem for an invalid file', () => {

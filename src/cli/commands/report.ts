@@ -82,7 +82,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
       const { io } = ctx;
       const formats = parseFormats(argv.format);
       const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
-      const gates = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
+      const gates = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates)).gates;
       const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
       let report: ShadowReport;
       try {
