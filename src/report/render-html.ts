@@ -16,7 +16,7 @@ import {
   formatShareDelta,
   formatUsd,
 } from './number-format.js';
-import { decisionSummary, errorClassTitle, sortedArms } from './report-text.js';
+import { decisionSummary, errorClassTitle, intervalTitle, sortedArms } from './report-text.js';
 import type {
   AgreementReport,
   ArmName,
@@ -66,7 +66,7 @@ ${costSection(report)}
 ${outputsSection(report)}
 ${verdictSection(report)}
 <footer>Generated ${esc(report.generatedAt)} by shadowgate from run <code>${esc(report.runId)}</code>.
-Percentiles interpolate linearly between closest ranks (numpy's default). Intervals are 95%.</footer>
+Percentiles interpolate linearly between closest ranks (numpy's default). Intervals are two-sided ${esc(intervalTitle(report))}s: each end is a one-sided ${esc(String(report.confidence * 100))}% bound.</footer>
 </main>
 </body>
 </html>
@@ -156,7 +156,7 @@ function latencySection(report: ShadowReport): string {
   const c = report.comparison.latency;
   return `<section><h2>Latency</h2>
 <p class="lead">Median per-prompt difference (candidate − baseline): <b>${esc(formatDeltaMs(c.medianDeltaMs))}</b>,
-95% interval ${esc(formatInterval(c.ci, formatDeltaMs))}, Wilcoxon p ${esc(formatPValue(c.pValue))},
+${esc(intervalTitle(report))} ${esc(formatInterval(c.ci, formatDeltaMs))}, Wilcoxon p ${esc(formatPValue(c.pValue))},
 over ${esc(formatCount(c.n))} prompts both arms answered.</p>
 <div class="charts">
 ${figure(cdfChart, 'Cumulative share of ok requests by end-to-end latency (waits between attempts included). Axis cut at the highest p99.5.')}
@@ -239,12 +239,12 @@ function errorsSection(report: ShadowReport): string {
     .join('');
   return `<section><h2>Errors</h2>
 <p class="lead">Paired error-rate difference (candidate − baseline): <b>${esc(formatShareDelta(e.delta))}</b>,
-95% interval ${esc(formatInterval(e.ci, formatShareDelta))}, McNemar p ${esc(formatPValue(e.pValue))}
+${esc(intervalTitle(report))} ${esc(formatInterval(e.ci, formatShareDelta))}, McNemar p ${esc(formatPValue(e.pValue))}
 over ${esc(formatCount(e.n))} prompts (both failed ${esc(formatCount(e.table.bothFail))},
 only baseline ${esc(formatCount(e.table.onlyBaselineFail))}, only candidate ${esc(formatCount(e.table.onlyCandidateFail))}).</p>
 <div class="charts">${figure(chart, 'Failed requests per error class. Engine refusals (circuit open, retry budget) are our own engine declining to send, not provider failures.')}</div>
 <table class="data"><thead><tr><th>Arm</th><th class="num">requests</th><th class="num">ok</th><th class="num">error rate</th>
-<th class="num">95% interval</th><th class="num">provider errors</th><th class="num">engine refusals</th><th class="num">retried</th>
+<th class="num">interval</th><th class="num">provider errors</th><th class="num">engine refusals</th><th class="num">retried</th>
 <th class="num">mean attempts</th><th class="num">success after retry</th><th>by class</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }
@@ -404,7 +404,7 @@ function verdictSection(report: ShadowReport): string {
       (
         g,
       ) => `<tr class="gate gate-${esc(g.status)}"><th scope="row">${esc(g.name)}</th><td><code>${esc(g.metric)}</code></td>
-<td class="num">${esc(formatMetricValue(g.metric, g.observed))}</td><td class="num">${esc(g.op)} ${esc(formatMetricValue(g.metric, g.threshold))}</td>
+<td class="num">${esc(formatMetricValue(g.metric, g.observed))}</td><td class="num">${esc(g.interval === null ? 'point only' : formatInterval(g.interval, (v) => formatMetricValue(g.metric, v)))}</td><td class="num">${esc(g.op)} ${esc(formatMetricValue(g.metric, g.threshold))}</td>
 <td class="num">${esc(formatCount(g.n))} / ${esc(formatCount(g.minSamples))}</td><td><span class="status status-${esc(g.status)}">${esc(g.status)}</span></td>
 <td>${esc(g.onFail)}</td></tr>`,
     )
@@ -412,9 +412,9 @@ function verdictSection(report: ShadowReport): string {
   const reasons = v.reasons.length ? `<ul>${v.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
   return `<section><h2>Verdict: <span class="decision-text decision-${esc(v.decision)}">${esc(v.decision)}</span></h2>
 ${reasons}
-<table class="data gates"><thead><tr><th>Gate</th><th>Metric</th><th class="num">observed</th><th class="num">threshold</th>
+<table class="data gates"><thead><tr><th>Gate</th><th>Metric</th><th class="num">observed</th><th class="num">${esc(intervalTitle(report))}</th><th class="num">threshold</th>
 <th class="num">n / min</th><th>status</th><th>on fail</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="muted">A gate with too few samples is <i>insufficient</i> and holds the rollout; it never passes silently.</p>
+<p class="muted">A gate passes when its interval lies inside the threshold, fails when the interval lies entirely beyond it (proven harm), and is <i>inconclusive</i> (hold) when it straddles it; with too few samples it is <i>insufficient</i> and holds. It never passes silently.</p>
 </section>`;
 }
 
@@ -474,6 +474,7 @@ tr.drift td:first-child { border-left: 3px solid var(--rollback); }
 .status-pass { color: var(--promote); background: #dafbe1; }
 .status-fail { color: var(--rollback); background: #ffebe9; }
 .status-insufficient { color: var(--hold); background: #fff8c5; }
+.status-inconclusive { color: var(--hold); background: #fff8c5; }
 footer { margin-top: 36px; font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media (max-width: 820px) { .cards { grid-template-columns: 1fr 1fr; } }
 @media print {

@@ -15,8 +15,8 @@ import {
   formatShareDelta,
   formatUsd,
 } from './number-format.js';
-import { ARM_TITLES, decisionSummary, errorClassTitle, sortedArms } from './report-text.js';
-import type { ArmReport, DistributionSummary, ShadowReport } from './shadow-report.js';
+import { ARM_TITLES, decisionSummary, errorClassTitle, intervalTitle, sortedArms } from './report-text.js';
+import type { ArmReport, DistributionSummary, IntervalEstimate, ShadowReport } from './shadow-report.js';
 
 /**
  * Text from the database (labels, model names, outputs, error classes) made
@@ -114,9 +114,12 @@ export function renderMarkdown(report: ShadowReport): string {
 
   out.push('## Comparison, paired by prompt');
   out.push('');
+  const lvl = intervalTitle(report);
+  const ratio = (v: number | null) => formatNumber(v, 3);
+  const share2 = (v: number) => formatShare(v, 2);
   out.push(
     table(
-      ['Measure', 'Value', '95% interval', 'p-value', 'n'],
+      ['Measure', 'Value', lvl, 'p-value', 'n'],
       [
         [
           'Latency, median of candidate − baseline',
@@ -125,6 +128,9 @@ export function renderMarkdown(report: ShadowReport): string {
           `${formatPValue(c.latency.pValue)} (Wilcoxon)`,
           formatCount(c.latency.n),
         ],
+        estimateRow('Latency p50, candidate / baseline', c.latency.p50Ratio, ratio),
+        estimateRow('Latency p95, candidate / baseline', c.latency.p95Ratio, ratio),
+        estimateRow('TTFT p95, candidate / baseline', c.latency.ttftP95Ratio, ratio),
         [
           'Error rate, candidate − baseline',
           formatShareDelta(c.errors.delta),
@@ -132,18 +138,34 @@ export function renderMarkdown(report: ShadowReport): string {
           `${formatPValue(c.errors.pValue)} (McNemar)`,
           formatCount(c.errors.n),
         ],
-        ['Cost savings', formatPct(c.cost.savingsPct), '', '', formatCount(c.cost.n)],
+        [
+          'First attempts failed, candidate − baseline',
+          formatShareDelta(c.attempts.firstFailureDelta),
+          formatInterval(c.attempts.firstFailureCi, formatShareDelta),
+          '',
+          formatCount(c.attempts.n),
+        ],
+        estimateRow('Attempts per request, candidate − baseline', c.attempts.amplificationDelta, (v) =>
+          formatNumber(v, 3),
+        ),
+        [
+          'Cost savings',
+          formatPct(c.cost.savingsPct),
+          formatInterval(c.cost.savingsCi, (v) => formatPct(v)),
+          '',
+          formatCount(c.cost.n),
+        ],
         [
           'Input tokens, candidate / baseline (median)',
           formatNumber(c.usage.inputTokenRatio, 4),
-          '',
+          formatInterval(c.usage.inputTokenRatioCi, (v) => formatNumber(v, 4)),
           '',
           formatCount(c.usage.inputTokenRatioN),
         ],
         [
           'Candidate responses from another model',
           formatShare(c.usage.modelMismatchShare, 2),
-          '',
+          formatInterval(c.usage.modelMismatchCi, share2),
           '',
           formatCount(c.usage.modelMismatchN),
         ],
@@ -151,6 +173,21 @@ export function renderMarkdown(report: ShadowReport): string {
     ),
   );
   out.push('');
+  out.push(
+    `First attempts failed: baseline ${formatShare(c.attempts.baselineFirstFailureRate, 2)}, ` +
+      `candidate ${formatShare(c.attempts.candidateFirstFailureRate, 2)}; ` +
+      `attempts per request: baseline ${formatNumber(c.attempts.baselineMeanAttempts, 3)}, ` +
+      `candidate ${formatNumber(c.attempts.candidateMeanAttempts, 3)}. ` +
+      'Retries can hide a failing provider from the final error rate; they still cost latency, money and rate-limit headroom.',
+  );
+  out.push('');
+  if (c.refusedPairs > 0) {
+    out.push(
+      `${formatCount(c.refusedPairs)} prompts are left out of every paired figure: our own engine refused one side ` +
+        '(circuit breaker open or retry budget spent), so the provider never answered them.',
+    );
+    out.push('');
+  }
   out.push(
     `Errors on the same prompts: both failed ${formatCount(c.errors.table.bothFail)}, ` +
       `only baseline ${formatCount(c.errors.table.onlyBaselineFail)}, ` +
@@ -189,7 +226,8 @@ export function renderMarkdown(report: ShadowReport): string {
   );
   out.push('');
   out.push(
-    `Drift: **${formatShare(o.driftShare)}** of paired prompts (${formatCount(o.driftCount)} of ${formatCount(o.similarityN)}) ` +
+    `Drift: **${formatShare(o.driftShare)}** ${lvl.toLowerCase()} ${formatInterval(o.driftShareCi, (v) => formatShare(v))} ` +
+      `of paired prompts (${formatCount(o.driftCount)} of ${formatCount(o.similarityN)}) ` +
       `have a similarity below ${formatNumber(o.driftThreshold, 3)}, ` +
       (o.driftThresholdSource === 'replica'
         ? 'the threshold drawn from the replica noise floor.'
@@ -222,28 +260,35 @@ export function renderMarkdown(report: ShadowReport): string {
   if (report.verdict.reasons.length > 0) out.push('');
   out.push(
     table(
-      ['Gate', 'Metric', 'Observed', 'Threshold', 'n', 'Status', 'On fail'],
+      ['Gate', 'Metric', 'Observed', lvl, 'Threshold', 'n', 'Status', 'On fail'],
       report.verdict.gates.map((g) => [
         escapeMarkdown(g.name),
         code(g.metric),
         formatMetricValue(g.metric, g.observed),
+        g.interval === null
+          ? 'point only'
+          : formatInterval(g.interval, (v) => formatMetricValue(g.metric, v)),
         `${escapeMarkdown(g.op)} ${formatMetricValue(g.metric, g.threshold)}`,
         `${formatCount(g.n)} / ${formatCount(g.minSamples)}`,
         g.status === 'pass' ? 'pass' : `**${g.status}**`,
         escapeMarkdown(g.onFail),
       ]),
-      ['l', 'l', 'r', 'r', 'r', 'l', 'l'],
+      ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
   );
   out.push('');
   return `${out.join('\n')}\n`;
 }
 
+function estimateRow(name: string, e: IntervalEstimate, format: (v: number | null) => string): string[] {
+  return [name, format(e.value), formatInterval(e.ci, (v) => format(v)), '', formatCount(e.n)];
+}
+
 function armSection(a: ArmReport): string[] {
   const lines: string[] = [`### ${ARM_TITLES[a.arm]}`, ''];
   lines.push(
     table(
-      ['Requests', 'Ok', 'Error rate', '95% interval', 'Retried', 'Mean attempts', 'Success after retry'],
+      ['Requests', 'Ok', 'Error rate', 'interval', 'Retried', 'Mean attempts', 'Success after retry'],
       [
         [
           formatCount(a.requests),

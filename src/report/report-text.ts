@@ -57,3 +57,8 @@ export function decisionSummary(report: ShadowReport): string {
   );
   return `${parts.join('; ')}.`;
 }
+
+/** The column title of the report's intervals: `90% interval` at the default confidence 0.95. */
+export function intervalTitle(report: ShadowReport): string {
+  return `${Math.round(report.comparison.confidenceLevel * 1000) / 10}% interval`;
+}

@@ -4,7 +4,7 @@
  * shares and rates 0..1 unless a name says `pct`. `null` means "could not be
  * computed" (no samples), never zero.
  */
-import type { GateResult, ShadowMetrics } from '../judge/gates.js';
+import type { ShadowMetrics, Verdict } from '../judge/gates.js';
 import type { ArmName } from '../store/report-queries.js';
 
 export type { ArmName };
@@ -29,8 +29,11 @@ export interface ArmReport {
   ok: number;
   /** Requests that ended in error, engine refusals included. */
   errors: number;
+  /** Requests our own engine refused (breaker open, retry budget spent): nothing reached the provider. */
+  refused: number;
+  /** Provider errors / requests the provider was asked (refusals left out). */
   errorRate: number | null;
-  /** 95% Wilson interval of errorRate. */
+  /** Wilson interval of errorRate, at the report's level. */
   errorRateCi: [number, number] | null;
   /** errors minus engine refusals. */
   providerErrors: number;
@@ -41,7 +44,10 @@ export interface ArmReport {
   retried: number;
   /** Share of requests that took more than one attempt. */
   retriedShare: number | null;
+  /** Attempts per request the provider was asked. */
   meanAttempts: number | null;
+  /** Failed attempts / attempts: failures before retries hide them. */
+  attemptFailureRate: number | null;
   /** Share of retried requests that ended ok. */
   successAfterRetry: number | null;
   /** End-to-end latency of ok requests, waits between attempts included. */
@@ -62,7 +68,15 @@ export interface ArmReport {
   responseModels: ResponseModel[];
   /** Ok responses whose model could be checked against the requested one. */
   modelChecked: number;
+  modelMismatched: number;
   modelMismatchShare: number | null;
+}
+
+/** A point estimate with its interval (at the report's level) and sample size. */
+export interface IntervalEstimate {
+  value: number | null;
+  ci: [number, number] | null;
+  n: number;
 }
 
 export interface ResponseModel {
@@ -101,15 +115,39 @@ export interface DivergentPrompt {
 }
 
 export interface Comparison {
+  /** Two-sided level of every interval here: 2 x confidence - 1. */
+  confidenceLevel: number;
+  /** Prompts left out of every paired figure because our engine refused one side. */
+  refusedPairs: number;
   /** Per-prompt candidate minus baseline end-to-end latency, prompts both answered ok. */
   latency: {
     n: number;
     medianDeltaMs: number | null;
-    /** Seeded bootstrap 95% interval of the median delta. */
+    /** Seeded bootstrap interval of the median delta. */
     ci: [number, number] | null;
     /** Wilcoxon signed-rank test, two-sided. */
     pValue: number | null;
     method: string | null;
+    /** Candidate / baseline percentiles on the same prompts, paired bootstrap intervals. */
+    p50Ratio: IntervalEstimate;
+    p95Ratio: IntervalEstimate;
+    ttftP95Ratio: IntervalEstimate;
+  };
+  /** Evidence before retries hide it: first attempts and attempts per request, paired prompts. */
+  attempts: {
+    n: number;
+    baselineFirstFailureRate: number | null;
+    candidateFirstFailureRate: number | null;
+    candidateFirstFailureCi: [number, number] | null;
+    /** Candidate minus baseline share of prompts whose first attempt failed (Newcombe). */
+    firstFailureDelta: number | null;
+    firstFailureCi: [number, number] | null;
+    baselineMeanAttempts: number | null;
+    candidateMeanAttempts: number | null;
+    /** Candidate minus baseline attempts per prompt. */
+    amplificationDelta: IntervalEstimate;
+    baselineAttemptFailureRate: number | null;
+    candidateAttemptFailureRate: number | null;
   };
   errors: {
     /** Prompts both arms recorded. */
@@ -132,6 +170,7 @@ export interface Comparison {
     baselineCostPerRequestUsd: number | null;
     candidateCostPerRequestUsd: number | null;
     savingsPct: number | null;
+    savingsCi: [number, number] | null;
     monthly: {
       basis: 'requests' | 'tokens';
       volume: number;
@@ -146,10 +185,12 @@ export interface Comparison {
   usage: {
     /** Median of candidate / baseline reported input tokens, per prompt. */
     inputTokenRatio: number | null;
+    inputTokenRatioCi: [number, number] | null;
     inputTokenRatioN: number;
     baselineModels: ResponseModel[];
     candidateModels: ResponseModel[];
     modelMismatchShare: number | null;
+    modelMismatchCi: [number, number] | null;
     modelMismatchN: number;
   };
   outputs: {
@@ -158,6 +199,7 @@ export interface Comparison {
     /** Of those, prompts with a similarity recorded. */
     similarityN: number;
     similarityMedian: number | null;
+    similarityMedianCi: [number, number] | null;
     /** Median similarity of the baseline replica to the baseline. */
     noiseFloorMedian: number | null;
     noiseFloorN: number;
@@ -166,6 +208,8 @@ export interface Comparison {
     driftThresholdSource: 'replica' | 'default';
     driftCount: number;
     driftShare: number | null;
+    /** Two-sample bootstrap interval: the replica's noise (which sets the threshold) counts too. */
+    driftShareCi: [number, number] | null;
     jsonAgreement: AgreementReport;
     finishReasonAgreement: AgreementReport;
     toolCallAgreement: ToolCallAgreementReport;
@@ -191,6 +235,8 @@ export interface ChartData {
 export interface ShadowReport {
   runId: string;
   generatedAt: string;
+  /** The gates' one-sided confidence. */
+  confidence: number;
   run: {
     label: string | null;
     status: string;
@@ -207,10 +253,6 @@ export interface ShadowReport {
   arms: Partial<Record<ArmName, ArmReport>>;
   comparison: Comparison;
   metrics: GateMetrics;
-  verdict: {
-    decision: 'promote' | 'hold' | 'rollback';
-    reasons: string[];
-    gates: GateResult[];
-  };
+  verdict: Verdict;
   charts: ChartData;
 }

@@ -268,6 +268,12 @@ export type PairedRow = [
   /** Tool-call JSON of both arms, only when at least one arm called a tool (else NULL, to keep the stream light). */
   baselineToolCalls: string | null,
   otherToolCalls: string | null,
+  baselineErrorClass: string | null,
+  otherErrorClass: string | null,
+  baselineAttempts: number,
+  otherAttempts: number,
+  baselineTtftMs: number | null,
+  otherTtftMs: number | null,
 ];
 
 /**
@@ -286,7 +292,8 @@ export function pairedRows(db: Database, runId: string, other: PairedArm): Itera
         b.input_tokens, o.input_tokens, o.similarity, b.cost_usd, o.cost_usd,
         COALESCE(b.input_tokens, 0) + COALESCE(b.output_tokens, 0),
         b.json_valid = o.json_valid, b.finish_reason = o.finish_reason,
-        CASE WHEN ${anyTool} THEN b.tool_calls_json END, CASE WHEN ${anyTool} THEN o.tool_calls_json END
+        CASE WHEN ${anyTool} THEN b.tool_calls_json END, CASE WHEN ${anyTool} THEN o.tool_calls_json END,
+        b.error_class, o.error_class, b.attempts, o.attempts, b.ttft_ms, o.ttft_ms
       FROM requests o JOIN requests b
         ON b.run_id = o.run_id AND b.prompt_id = o.prompt_id AND b.arm = 'baseline'
       WHERE o.run_id = ? AND o.arm = ?`,
@@ -297,24 +304,34 @@ export function pairedRows(db: Database, runId: string, other: PairedArm): Itera
 
 export interface DivergentTexts {
   promptId: string;
-  /** The recorded request body, cut to `requestChars`. */
-  requestJson: string | null;
+  /**
+   * The content of the request's last user message (else its last message),
+   * whole, however long the request: a string, or the JSON of a content-part
+   * list. Null when the prompt text was redacted or is not JSON.
+   */
+  lastUserContent: string | null;
   baselineText: string | null;
   candidateText: string | null;
   baselineToolCalls: string | null;
   candidateToolCalls: string | null;
 }
 
-/** Prompt and answers of a few prompts, texts cut to `excerptChars` (the request to `requestChars`). */
+/** Prompt and answers of a few prompts, answer texts cut to `excerptChars`. */
 export function divergentTexts(
   db: Database,
   runId: string,
   promptIds: string[],
   excerptChars: number,
-  requestChars = 4000,
 ): DivergentTexts[] {
+  // The last user message is picked in SQL, so a prompt whose system prompt or
+  // context runs to megabytes still shows what the user asked.
   const statement = db.prepare(
-    `SELECT k.prompt_id AS promptId, substr(p.request_json, 1, ?) AS requestJson,
+    `SELECT k.prompt_id AS promptId,
+      CASE WHEN json_valid(p.request_json) THEN COALESCE(
+        (SELECT json_extract(m.value, '$.content') FROM json_each(p.request_json, '$.messages') m
+          WHERE json_extract(m.value, '$.role') = 'user' ORDER BY m.key DESC LIMIT 1),
+        (SELECT json_extract(m.value, '$.content') FROM json_each(p.request_json, '$.messages') m
+          ORDER BY m.key DESC LIMIT 1)) END AS lastUserContent,
       (SELECT substr(output_text, 1, ?) FROM requests WHERE run_id = k.run_id AND prompt_id = k.prompt_id AND arm = 'baseline')
         AS baselineText,
       (SELECT substr(output_text, 1, ?) FROM requests WHERE run_id = k.run_id AND prompt_id = k.prompt_id AND arm = 'candidate')
@@ -326,15 +343,9 @@ export function divergentTexts(
     FROM (SELECT ? AS run_id, ? AS prompt_id) k LEFT JOIN prompts p ON p.run_id = k.run_id AND p.prompt_id = k.prompt_id`,
   );
   return promptIds.map((id) => {
-    const row = statement.get(
-      requestChars,
-      excerptChars,
-      excerptChars,
-      excerptChars,
-      excerptChars,
-      runId,
-      id,
-    ) as DivergentTexts | undefined;
+    const row = statement.get(excerptChars, excerptChars, excerptChars, excerptChars, runId, id) as
+      | DivergentTexts
+      | undefined;
     return { ...(row ?? emptyTexts(id)), promptId: id };
   });
 }
@@ -342,7 +353,7 @@ export function divergentTexts(
 function emptyTexts(promptId: string): DivergentTexts {
   return {
     promptId,
-    requestJson: null,
+    lastUserContent: null,
     baselineText: null,
     candidateText: null,
     baselineToolCalls: null,

@@ -23,7 +23,7 @@ describe('shadowgate report shadow', () => {
     );
     writeFileSync(
       join(dir, 'rollback.yaml'),
-      'gates:\n  - { metric: candidate.error_rate, op: "<=", threshold: 0.1, minSamples: 1, onFail: rollback }\n',
+      'gates:\n  - { metric: candidate.error_rate, op: "<=", threshold: 0.01, minSamples: 1, onFail: rollback }\n',
     );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

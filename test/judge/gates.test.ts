@@ -28,11 +28,14 @@ describe('evaluateGates', () => {
       observed: 0.01,
       op: '<=',
       threshold: 0.05,
+      interval: null,
       n: 500,
       minSamples: 100,
       pass: true,
       status: 'pass',
       onFail: 'hold',
+      basis: 'point',
+      moreSamples: null,
     });
     assert.deepEqual(r.reasons, ['all 2 gates passed']);
   });
@@ -46,7 +49,10 @@ describe('evaluateGates', () => {
     assert.equal(r.gates[0]!.status, 'fail');
     assert.equal(r.gates[0]!.pass, false);
     assert.equal(r.reasons.length, 1);
-    assert.match(r.reasons[0]!, /errors: candidate\.error_rate = 0\.08, needs <= 0\.05 \(n = 500\) -> hold/);
+    assert.match(
+      r.reasons[0]!,
+      /errors: candidate\.error_rate = 0\.08 \(point estimate: no interval\), needs <= 0\.05 \(n = 500\) -> hold/,
+    );
   });
 
   it('rolls back on a failed rollback gate, even when another gate holds', () => {
@@ -98,6 +104,50 @@ describe('evaluateGates', () => {
   });
 });
 
+describe('three-way interval gates', () => {
+  const gate: GateSpec = {
+    name: 'errs',
+    metric: 'errors.delta',
+    op: '<=',
+    threshold: 0.02,
+    onFail: 'rollback',
+  };
+  const judge = (value: number, interval: [number, number], n = 400) =>
+    evaluateGates([gate], { 'errors.delta': { value, n, interval } });
+
+  it('passes only when the whole interval is inside the tolerance', () => {
+    const r = judge(0.0, [-0.01, 0.015]);
+    assert.equal(r.decision, 'promote');
+    assert.equal(r.gates[0]!.basis, 'interval');
+  });
+
+  it('fails, and applies onFail, only when the whole interval is beyond it', () => {
+    const r = judge(0.09, [0.06, 0.12]);
+    assert.equal(r.decision, 'rollback');
+    assert.equal(r.gates[0]!.status, 'fail');
+    assert.match(r.reasons[0]!, /proven beyond the tolerance/);
+  });
+
+  it('is inconclusive when the interval straddles it, with the samples that would settle it', () => {
+    // Estimate 0.01, upper half-width 0.02 at n = 400: the bound reaches 0.02 at 400 * (0.02 / 0.01)^2 = 1600.
+    const r = judge(0.01, [-0.005, 0.03]);
+    assert.equal(r.decision, 'hold');
+    assert.equal(r.gates[0]!.status, 'inconclusive');
+    assert.equal(r.gates[0]!.moreSamples, 1200);
+    // A point estimate beyond the tolerance with a straddling interval is not proof either.
+    assert.equal(judge(0.03, [0.015, 0.045]).gates[0]!.status, 'inconclusive');
+  });
+
+  it('reads >= gates from the lower end', () => {
+    const savings: GateSpec = { name: 's', metric: 'cost.savings_pct', op: '>=', threshold: 20 };
+    const at = (interval: [number, number]) =>
+      evaluateGates([savings], { 'cost.savings_pct': { value: 30, n: 500, interval } }).gates[0]!.status;
+    assert.equal(at([25, 35]), 'pass');
+    assert.equal(at([15, 35]), 'inconclusive');
+    assert.equal(at([5, 15]), 'fail');
+  });
+});
+
 describe('default gates', () => {
   it('name only known metrics, have unique names and validate', () => {
     const names = new Set(DEFAULT_SHADOW_GATES.map((g) => g.name));
@@ -108,17 +158,34 @@ describe('default gates', () => {
 
   it('promote a healthy candidate and roll back a relay that swaps the model', () => {
     const healthy: Metrics = {
-      'candidate.error_rate': { value: 0.01, n: 1000 },
-      'errors.delta_upper': { value: 0.008, n: 1000 },
-      'latency.p95_ratio': { value: 1.05, n: 990 },
-      'ttft.p95_ratio': { value: 0.9, n: 990 },
-      'outputs.drift_share': { value: 0.06, n: 990 },
-      'usage.input_token_ratio': { value: 1.0, n: 990 },
-      'usage.model_mismatch_share': { value: 0, n: 990 },
+      'candidate.error_rate': { value: 0.01, n: 1000, interval: [0.006, 0.016] },
+      'errors.delta': { value: 0.001, n: 1000, interval: [-0.006, 0.008] },
+      'attempts.first_failure_delta': { value: 0, n: 1000, interval: [-0.01, 0.01] },
+      'attempts.amplification_delta': { value: 0, n: 1000, interval: [-0.02, 0.02] },
+      'latency.p50_ratio': { value: 1.0, n: 990, interval: [0.97, 1.03] },
+      'latency.p95_ratio': { value: 1.05, n: 990, interval: [0.98, 1.12] },
+      'ttft.p95_ratio': { value: 0.9, n: 990, interval: [0.85, 0.95] },
+      'outputs.drift_share': { value: 0.06, n: 990, interval: [0.04, 0.08] },
+      'usage.input_token_ratio': { value: 1.0, n: 990, interval: [1, 1] },
+      'usage.model_mismatch_share': { value: 0, n: 990, interval: [0, 0.003] },
     };
     assert.equal(evaluateGates(DEFAULT_SHADOW_GATES, healthy).decision, 'promote');
-    const swapped = { ...healthy, 'usage.model_mismatch_share': { value: 0.4, n: 990 } };
+    const swapped: Metrics = {
+      ...healthy,
+      'usage.model_mismatch_share': { value: 0.4, n: 990, interval: [0.37, 0.43] },
+    };
     assert.equal(evaluateGates(DEFAULT_SHADOW_GATES, swapped).decision, 'rollback');
+    // The same mismatch share with an interval that reaches under the tolerance is not proof: hold.
+    const unsure: Metrics = {
+      ...healthy,
+      'usage.model_mismatch_share': { value: 0.02, n: 990, interval: [0.005, 0.03] },
+    };
+    const verdict = evaluateGates(DEFAULT_SHADOW_GATES, unsure);
+    assert.equal(verdict.decision, 'hold');
+    assert.match(
+      verdict.reasons[0]!,
+      /model-mismatch: inconclusive: .* straddles <= 0\.01 \(n = 990\); about \d+ more samples/,
+    );
   });
 
   it('drop the TTFT gate for runs without streaming', () => {
@@ -133,8 +200,12 @@ describe('validateGates', () => {
   it('accepts a gates object or a bare list, filling in defaults', () => {
     const spec = { metric: 'latency.p95_ratio', op: '<=', threshold: 1.3 };
     const expected = [{ name: 'latency.p95_ratio <= 1.3', ...spec, minSamples: 100, onFail: 'hold' }];
-    assert.deepEqual(validateGates({ gates: [spec] }), { value: expected });
-    assert.deepEqual(validateGates([spec]), { value: expected });
+    assert.deepEqual(validateGates({ gates: [spec] }), { value: { gates: expected } });
+    assert.deepEqual(validateGates([spec]), { value: { gates: expected } });
+    assert.deepEqual(validateGates({ gates: [spec], confidence: 0.99 }), {
+      value: { gates: expected, confidence: 0.99 },
+    });
+    assert.ok('errors' in validateGates({ gates: [spec], confidence: 1.5 }));
   });
 
   it('collects every problem with its path', () => {

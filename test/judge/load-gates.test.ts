@@ -28,7 +28,7 @@ describe('loadGates', () => {
         '    onFail: rollback',
       ].join('\n'),
     );
-    assert.deepEqual(loadGates(path), [
+    assert.deepEqual(loadGates(path).gates, [
       {
         name: 'latency-p95',
         metric: 'latency.p95_ratio',

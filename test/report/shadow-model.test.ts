@@ -32,13 +32,15 @@ describe('buildShadowReport on the hand-made run', () => {
     assert.equal(baseline.requests, 6);
     assert.equal(baseline.ok, 5);
     near(baseline.errorRate, 1 / 6);
-    // Wilson 95% for 1/6 and 2/6, z = 1.959964 (worked by hand from the closed form).
-    near(baseline.errorRateCi![0], 0.0300534, 1e-6);
-    near(baseline.errorRateCi![1], 0.5635028, 1e-6);
+    // Wilson 90% (each end a one-sided 95% bound), z = 1.644854, from the closed form.
+    near(baseline.errorRateCi![0], 0.0381056, 1e-6);
+    near(baseline.errorRateCi![1], 0.5024171, 1e-6);
     assert.equal(candidate.ok, 4);
-    near(candidate.errorRate, 2 / 6);
-    near(candidate.errorRateCi![0], 0.0967714, 1e-6);
-    near(candidate.errorRateCi![1], 0.7000067, 1e-6);
+    // The circuit_open refusal leaves the error rate: 1 provider error of the 5 requests sent.
+    assert.equal(candidate.refused, 1);
+    near(candidate.errorRate, 1 / 5);
+    near(candidate.errorRateCi![0], 0.0459625, 1e-6);
+    near(candidate.errorRateCi![1], 0.5647074, 1e-6);
   });
 
   test('errors by class keep the 5xx status; engine refusals stand apart', () => {
@@ -53,7 +55,7 @@ describe('buildShadowReport on the hand-made run', () => {
     near(baseline.retriedShare, 2 / 6);
     near(baseline.meanAttempts, 9 / 6);
     near(baseline.successAfterRetry, 1 / 2);
-    near(candidate.meanAttempts, 7 / 6);
+    near(candidate.meanAttempts, 7 / 5);
     near(candidate.successAfterRetry, 0);
   });
 
@@ -97,10 +99,12 @@ describe('buildShadowReport on the hand-made run', () => {
 
   test('paired errors: delta, its interval, McNemar', () => {
     const e = report.comparison.errors;
-    assert.deepEqual(e.table, { bothFail: 0, onlyBaselineFail: 1, onlyCandidateFail: 2, neitherFail: 3 });
-    near(e.delta, 2 / 6 - 1 / 6);
+    // p6, where the candidate's breaker refused, leaves the paired figures.
+    assert.equal(report.comparison.refusedPairs, 1);
+    assert.deepEqual(e.table, { bothFail: 0, onlyBaselineFail: 1, onlyCandidateFail: 1, neitherFail: 3 });
+    near(e.delta, 0);
     assert.ok(e.ci![0] < e.delta! && e.ci![1] > e.delta!);
-    // Exact McNemar with b = 1, c = 2: 2 * P(X <= 1 | 3, 0.5) = 1.
+    // Exact McNemar with b = 1, c = 1: 2 * P(X <= 1 | 2, 0.5) = 1, capped at 1.
     near(e.pValue, 1);
   });
 
@@ -176,10 +180,14 @@ describe('buildShadowReport on the hand-made run', () => {
   });
 
   test('gate metrics follow the contract, and too few samples hold', () => {
-    near(report.metrics['candidate.error_rate']!.value, 2 / 6);
-    assert.equal(report.metrics['candidate.error_rate']!.n, 6);
-    near(report.metrics['latency.p95_ratio']!.value, 462.5 / 560);
-    near(report.metrics['ttft.p95_ratio']!.value, 47 / 56);
+    near(report.metrics['candidate.error_rate']!.value, 1 / 5);
+    assert.equal(report.metrics['candidate.error_rate']!.n, 5);
+    // Paired prompts both answered (p1, p2, p4): p95 of [100, 200, 400] is 380, of [150, 180, 500] 468.
+    near(report.metrics['latency.p95_ratio']!.value, 468 / 380);
+    // TTFT on the same prompts: [10, 20, 40] -> 38, [18, 30, 50] -> 48.
+    near(report.metrics['ttft.p95_ratio']!.value, 48 / 38);
+    const interval = report.metrics['latency.p95_ratio']!.interval!;
+    assert.ok(interval[0] <= interval[1]);
     near(report.metrics['errors.delta_upper']!.value, report.comparison.errors.ci![1]);
     near(report.metrics['cost.savings_pct']!.value, 50);
     assert.equal(report.verdict.decision, 'hold');

@@ -1,0 +1,237 @@
+/**
+ * Everything paired by prompt between the baseline and another arm, from one
+ * streamed pass over the store: the outcome tables, the per-prompt series the
+ * intervals resample, agreement counts and the least similar prompts.
+ */
+import type { Database } from 'better-sqlite3';
+import { toolCallsAgree } from '../stats/output-agreement.js';
+import { type PairedArm, pairedRows } from '../store/report-queries.js';
+import { isEngineRefusal } from './arm-summary.js';
+
+/** A 2x2 table of paired failures, baseline first. */
+export interface PairedOutcomeCounts {
+  bothFail: number;
+  onlyBaselineFail: number;
+  onlyOtherFail: number;
+  neitherFail: number;
+}
+
+export interface PairedOkTotals {
+  /** Prompts both arms answered ok. */
+  n: number;
+  /** Of those, prompts with a known cost on both arms, their cost sums and the baseline's tokens. */
+  costedN: number;
+  baselineCostUsd: number;
+  otherCostUsd: number;
+  baselineTokens: number;
+  jsonN: number;
+  jsonAgree: number;
+  finishN: number;
+  finishAgree: number;
+}
+
+/** Two arms' values of the same prompts: `baseline[i]` and `other[i]` belong together. */
+export interface PairedSeries {
+  baseline: Float64Array;
+  other: Float64Array;
+}
+
+export interface PairedStats {
+  /** Pairs left out of every paired figure because our engine refused one side. */
+  refusedPairs: number;
+  /** Final outcomes, pairs the provider answered on both sides. */
+  outcomes: PairedOutcomeCounts;
+  /** Whether each side's first attempt failed (before any retry), same pairs. */
+  firstAttempts: PairedOutcomeCounts;
+  /** Sum and sum of squares of (other - baseline) attempts per prompt, and each side's sum, same pairs. */
+  attempts: { n: number; diffSum: number; diffSquares: number; baseline: number; other: number };
+  okTotals: PairedOkTotals;
+  series: {
+    /** End-to-end latency, ms, prompts both answered ok. */
+    latencyMs: PairedSeries;
+    /** Time to first token, ms, prompts both answered ok with one recorded. */
+    ttftMs: PairedSeries;
+    /** Cost, USD, prompts both answered ok with a known cost. */
+    costUsd: PairedSeries;
+    /** Other minus baseline end-to-end latency, ms. */
+    latencyDeltaMs: Float64Array;
+    /** Other's reported input tokens / baseline's, where both are positive. */
+    inputTokenRatio: Float64Array;
+    similarity: Float64Array;
+  };
+  /** Prompts where at least one arm called a tool, and where names and arguments agree. */
+  tools: { n: number; names: number; args: number };
+  /** The `topK` least similar prompts, least similar first. */
+  divergent: { promptId: string; similarity: number }[];
+}
+
+class PairBuffer {
+  readonly baseline: Float64Array;
+  readonly other: Float64Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.baseline = new Float64Array(capacity);
+    this.other = new Float64Array(capacity);
+  }
+  push(b: number, o: number): void {
+    if (this.length >= this.baseline.length) return;
+    this.baseline[this.length] = b;
+    this.other[this.length++] = o;
+  }
+  series(): PairedSeries {
+    return { baseline: this.baseline.subarray(0, this.length), other: this.other.subarray(0, this.length) };
+  }
+}
+
+function emptyTable(): PairedOutcomeCounts {
+  return { bothFail: 0, onlyBaselineFail: 0, onlyOtherFail: 0, neitherFail: 0 };
+}
+
+function count(table: PairedOutcomeCounts, baselineFailed: boolean, otherFailed: boolean): void {
+  if (baselineFailed) {
+    if (otherFailed) table.bothFail++;
+    else table.onlyBaselineFail++;
+  } else if (otherFailed) table.onlyOtherFail++;
+  else table.neitherFail++;
+}
+
+/**
+ * Streams the pairs of `other` with the baseline. `capacity` (the other arm's
+ * request count) bounds the number of pairs and sizes the typed arrays.
+ */
+export function pairedStats(
+  db: Database,
+  runId: string,
+  other: PairedArm,
+  capacity: number,
+  topK: number,
+): PairedStats {
+  const outcomes = emptyTable();
+  const firstAttempts = emptyTable();
+  const attempts = { n: 0, diffSum: 0, diffSquares: 0, baseline: 0, other: 0 };
+  const ok = {
+    n: 0,
+    costedN: 0,
+    baselineCostUsd: 0,
+    otherCostUsd: 0,
+    baselineTokens: 0,
+    jsonN: 0,
+    jsonAgree: 0,
+    finishN: 0,
+    finishAgree: 0,
+  };
+  const tools = { n: 0, names: 0, args: 0 };
+  const latency = new PairBuffer(capacity);
+  const ttft = new PairBuffer(capacity);
+  const cost = new PairBuffer(capacity);
+  const deltas = new Float64Array(capacity);
+  const ratios = new Float64Array(capacity);
+  const similarity = new Float64Array(capacity);
+  let nd = 0;
+  let nr = 0;
+  let ns = 0;
+  let refusedPairs = 0;
+  const divergent: { promptId: string; similarity: number }[] = [];
+  for (const row of pairedRows(db, runId, other)) {
+    const [promptId, bOk, oOk, bLat, oLat, bIn, oIn, sim, bCost, oCost, bTokens, jsonAgree, finishAgree] =
+      row;
+    const [bTools, oTools, bClass, oClass, bAttempts, oAttempts, bTtft, oTtft] = row.slice(13) as [
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      number,
+      number,
+      number | null,
+      number | null,
+    ];
+    if ((!bOk && isEngineRefusal(bClass)) || (!oOk && isEngineRefusal(oClass))) {
+      refusedPairs++;
+      continue;
+    }
+    count(outcomes, !bOk, !oOk);
+    count(firstAttempts, !bOk || bAttempts > 1, !oOk || oAttempts > 1);
+    const diff = oAttempts - bAttempts;
+    attempts.n++;
+    attempts.diffSum += diff;
+    attempts.diffSquares += diff * diff;
+    attempts.baseline += bAttempts;
+    attempts.other += oAttempts;
+    if (!bOk || !oOk) continue;
+    ok.n++;
+    if (bCost !== null && oCost !== null) {
+      ok.costedN++;
+      ok.baselineCostUsd += bCost;
+      ok.otherCostUsd += oCost;
+      ok.baselineTokens += bTokens;
+      cost.push(bCost, oCost);
+    }
+    if (jsonAgree !== null) {
+      ok.jsonN++;
+      ok.jsonAgree += jsonAgree;
+    }
+    if (finishAgree !== null) {
+      ok.finishN++;
+      ok.finishAgree += finishAgree;
+    }
+    if (bLat !== null && oLat !== null) {
+      latency.push(bLat, oLat);
+      if (nd < capacity) deltas[nd++] = oLat - bLat;
+    }
+    if (bTtft !== null && oTtft !== null) ttft.push(bTtft, oTtft);
+    if (nr < capacity && bIn !== null && oIn !== null && bIn > 0 && oIn > 0) ratios[nr++] = oIn / bIn;
+    if (sim !== null) {
+      if (ns < capacity) similarity[ns++] = sim;
+      if (topK > 0) keepLeastSimilar(divergent, topK, promptId, sim);
+    }
+    if (bTools !== null || oTools !== null) {
+      const agree = toolCallsAgree(parseToolCalls(bTools), parseToolCalls(oTools));
+      tools.n++;
+      if (agree.names) tools.names++;
+      if (agree.arguments) tools.args++;
+    }
+  }
+  return {
+    refusedPairs,
+    outcomes,
+    firstAttempts,
+    attempts,
+    okTotals: ok,
+    series: {
+      latencyMs: latency.series(),
+      ttftMs: ttft.series(),
+      costUsd: cost.series(),
+      latencyDeltaMs: deltas.subarray(0, nd),
+      inputTokenRatio: ratios.subarray(0, nr),
+      similarity: similarity.subarray(0, ns),
+    },
+    tools,
+    divergent,
+  };
+}
+
+/** Keeps `list` as the `k` least similar prompts seen so far (ties by prompt id), least similar first. */
+function keepLeastSimilar(
+  list: { promptId: string; similarity: number }[],
+  k: number,
+  promptId: string,
+  similarity: number,
+): void {
+  const before = (a: { promptId: string; similarity: number }) =>
+    similarity < a.similarity || (similarity === a.similarity && promptId < a.promptId);
+  if (list.length === k && !before(list[k - 1]!)) return;
+  let i = list.length;
+  while (i > 0 && before(list[i - 1]!)) i--;
+  list.splice(i, 0, { promptId, similarity });
+  if (list.length > k) list.pop();
+}
+
+function parseToolCalls(json: string | null): { name: string; arguments: string }[] {
+  if (json === null) return [];
+  try {
+    const parsed = JSON.parse(json) as unknown;
+    return Array.isArray(parsed) ? (parsed as { name: string; arguments: string }[]) : [];
+  } catch {
+    return [];
+  }
+}
