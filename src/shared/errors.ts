@@ -11,6 +11,8 @@ export const EXIT = {
   hold: 3,
   rollback: 4,
   interrupted: 130,
+  /** Interrupted by SIGTERM (128 + 15). */
+  terminated: 143,
 } as const;
 
 export class ShadowgateError extends Error {
