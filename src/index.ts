@@ -34,3 +34,4 @@ export { openStore } from './store/open-store.js';
 export { listRuns } from './store/run-queries.js';
 export { RunStore } from './store/run-store.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
+export { BUCKETS, bucketFor, HASH_VERSION, routeFor } from './rollout/route-for.js';
