@@ -21,6 +21,7 @@ export * from './retry/execute.js';
 export { idempotencyKey } from './retry/idempotency.js';
 export * from './retry/policy.js';
 export { buildRetrySchedule } from './retry/schedule.js';
+export { BUCKETS, bucketFor, HASH_VERSION, routeFor } from './rollout/route-for.js';
 export * from './runner/shadow-run.js';
 export { readScenario, validateScenario } from './scenario/read-scenario.js';
 export type { ScenarioPrompt } from './scenario/scenario-line.js';
