@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { EXIT, isShadowgateError, isUsageError, UsageError } from '../shared/errors.js';
 import { demoCommand } from './commands/demo.js';
+import { gateCommand } from './commands/gate.js';
 import { reportCommand } from './commands/report.js';
 import { retryCommand } from './commands/retry.js';
 import { runCommand } from './commands/run.js';
@@ -24,6 +25,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command(runCommand(ctx))
     .command(runsCommand(ctx))
     .command(reportCommand(ctx))
+    .command(gateCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'name a command; see shadowgate --help')
     .strict()

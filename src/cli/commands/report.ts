@@ -17,6 +17,7 @@ interface ShadowArgs {
   monthlyRequests?: number;
   monthlyTokens?: number;
   gates?: string;
+  confidence?: number;
   check?: boolean;
 }
 
@@ -68,6 +69,11 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           type: 'string',
           describe: 'gates file, YAML or JSON (default: the built-in gates)',
         })
+        .option('confidence', {
+          type: 'number',
+          describe:
+            "one-sided confidence of each gate's bound, in (0.5, 1); default 0.95 (or the gates file's)",
+        })
         .option('check', {
           type: 'boolean',
           default: false,
@@ -82,7 +88,8 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
       const { io } = ctx;
       const formats = parseFormats(argv.format);
       const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
-      const gates = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates)).gates;
+      const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
+      const confidence = argv.confidence ?? file?.confidence;
       const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
       let report: ShadowReport;
       try {
@@ -90,7 +97,8 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
         report = buildShadowReport(db, {
           runId,
           monthly,
-          gates,
+          gates: file?.gates,
+          ...(confidence === undefined ? {} : { confidence }),
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });
       } finally {
