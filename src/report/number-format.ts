@@ -81,6 +81,7 @@ export function formatMetricValue(metric: string, value: number | null): string 
   if (metric.endsWith('_ms')) return formatDeltaMs(value);
   if (metric.endsWith('_pct')) return formatPct(value);
   if (metric.endsWith('_share') || metric.endsWith('_rate')) return formatShare(value, 2);
-  if (metric.startsWith('errors.delta')) return formatShareDelta(value);
+  if (metric.startsWith('errors.delta') || metric === 'attempts.first_failure_delta')
+    return formatShareDelta(value);
   return formatNumber(value, 4);
 }
