@@ -9,7 +9,7 @@ import type { GateSpec } from './gates.js';
  */
 export const DEFAULT_SHADOW_GATES: GateSpec[] = [
   { name: 'error-rate', metric: 'candidate.error_rate', op: '<=', threshold: 0.05, onFail: 'hold' },
-  { name: 'error-delta', metric: 'errors.delta', op: '<=', threshold: 0.02, onFail: 'rollback' },
+  { name: 'error-delta', metric: 'errors.delta', op: '<=', threshold: 0.03, onFail: 'rollback' },
   {
     name: 'first-attempt-failures',
     metric: 'attempts.first_failure_delta',
@@ -21,14 +21,14 @@ export const DEFAULT_SHADOW_GATES: GateSpec[] = [
     name: 'retry-amplification',
     metric: 'attempts.amplification_delta',
     op: '<=',
-    threshold: 0.1,
+    threshold: 0.15,
     onFail: 'hold',
   },
   { name: 'latency-p50', metric: 'latency.p50_ratio', op: '<=', threshold: 1.2, onFail: 'hold' },
   { name: 'latency-p95', metric: 'latency.p95_ratio', op: '<=', threshold: 1.25, onFail: 'hold' },
   { name: 'latency-p95-severe', metric: 'latency.p95_ratio', op: '<=', threshold: 1.5, onFail: 'rollback' },
   { name: 'ttft-p95', metric: 'ttft.p95_ratio', op: '<=', threshold: 1.25, onFail: 'hold' },
-  { name: 'output-drift', metric: 'outputs.drift_share', op: '<=', threshold: 0.15, onFail: 'hold' },
+  { name: 'output-drift', metric: 'outputs.drift_share', op: '<=', threshold: 0.2, onFail: 'hold' },
   { name: 'input-tokens', metric: 'usage.input_token_ratio', op: '<=', threshold: 1.05, onFail: 'hold' },
   {
     name: 'model-mismatch',
