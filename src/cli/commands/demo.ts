@@ -1,5 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
 import { formatMs, formatPct, formatShare, formatUsd } from '../../report/number-format.js';
@@ -82,7 +82,8 @@ export function demoCommand(ctx: CommandContext): CommandModule<object, DemoArgs
       const baselineProfile = loadSimProfile(argv.baselineProfile, io.cwd);
       const candidateProfile = loadSimProfile(argv.candidateProfile, io.cwd);
 
-      const dbPath = resolve(io.cwd, argv.db ?? resolve(argv.out, DEMO_DB));
+      const dbPath = resolve(io.cwd, argv.db ?? join(argv.out, DEMO_DB));
+      mkdirSync(dirname(dbPath), { recursive: true });
       if (argv.db === undefined) {
         for (const suffix of ['', '-wal', '-shm']) {
           if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
