@@ -97,6 +97,8 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     options.gates ?? defaultShadowGates({ streaming: wasStreaming(run) }),
     metrics,
   );
+  const refusalFinding = refusalReason(arms.candidate!);
+  if (refusalFinding !== null) verdict.reasons.push(refusalFinding);
 
   return {
     runId: run.id,
@@ -125,4 +127,21 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
       comparison.report,
     ),
   };
+}
+
+/**
+ * Our own engine refusing candidate requests is a finding of its own: the
+ * breaker opened (or the retry budget ran out) because the candidate failed
+ * often enough to trip it. The refusals left the quality metrics, so the
+ * gates may read "insufficient"; this line says why.
+ */
+function refusalReason(candidate: ArmReport): string | null {
+  if (candidate.refused === 0) return null;
+  const classes = Object.entries(candidate.engineRefusals)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return (
+    `finding: our engine refused ${candidate.refused} of ${candidate.requests} candidate requests (${classes}): ` +
+    'the candidate failed often enough to trip its breaker or spend its retry budget; refused requests are left out of the quality metrics'
+  );
 }

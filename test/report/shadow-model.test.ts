@@ -192,6 +192,11 @@ describe('buildShadowReport on the hand-made run', () => {
     near(report.metrics['cost.savings_pct']!.value, 50);
     assert.equal(report.verdict.decision, 'hold');
     assert.ok(report.verdict.gates.every((g) => g.status === 'insufficient'));
+    // The candidate's breaker refusal is reported as a finding, not hidden in an insufficient gate.
+    assert.match(
+      report.verdict.reasons.at(-1)!,
+      /^finding: our engine refused 1 of 6 candidate requests \(circuit_open 1\)/,
+    );
     // A streaming run keeps the TTFT gate.
     assert.ok(report.verdict.gates.some((g) => g.metric === 'ttft.p95_ratio'));
   });
