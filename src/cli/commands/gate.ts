@@ -17,6 +17,28 @@ interface GateArgs {
   json: boolean;
 }
 
+/** The flags `gate` and `report shadow` share: which run, which store, which gates, what confidence. */
+export function withVerdictOptions(y: Argv) {
+  return y
+    .option('run', {
+      type: 'string',
+      describe: 'run id, or `latest`; optional when the db holds one shadow run',
+    })
+    .option('db', {
+      type: 'string',
+      default: './shadowgate.db',
+      describe: 'SQLite file written by `run`',
+    })
+    .option('gates', {
+      type: 'string',
+      describe: 'gates file, YAML or JSON (default: the built-in gates)',
+    })
+    .option('confidence', {
+      type: 'number',
+      describe: "one-sided confidence of each gate's bound, in (0.5, 1); default 0.95 (or the gates file's)",
+    });
+}
+
 /** `shadowgate gate`: the shadow report's verdict alone, as an exit code CI can act on. */
 export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs> {
   return {
@@ -24,25 +46,7 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
     describe:
       'judge a run: each gate (observed, interval, threshold, n, status) and the decision as the exit code',
     builder: (y: Argv) =>
-      y
-        .option('run', {
-          type: 'string',
-          describe: 'run id, or `latest`; optional when the db holds one shadow run',
-        })
-        .option('db', {
-          type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file written by `run`',
-        })
-        .option('gates', {
-          type: 'string',
-          describe: 'gates file, YAML or JSON (default: the built-in gates)',
-        })
-        .option('confidence', {
-          type: 'number',
-          describe:
-            "one-sided confidence of each gate's bound, in (0.5, 1); default 0.95 (or the gates file's)",
-        })
+      withVerdictOptions(y)
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
         .example('$0 gate --run latest', 'exit 0 promote, 3 hold, 4 rollback')
         .example('$0 gate --run latest --gates gates.yaml --json', 'for scripts') as Argv<GateArgs>,

@@ -8,6 +8,7 @@ import { EXIT, UsageError } from '../../shared/errors.js';
 import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
 import { parseFormats, writeShadowReportFiles } from '../report-files.js';
+import { withVerdictOptions } from './gate.js';
 
 interface ShadowArgs {
   run?: string;
@@ -36,16 +37,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
     command: 'shadow',
     describe: 'the shadow run report: per arm, paired comparison, cost, output drift, verdict',
     builder: (y: Argv) =>
-      y
-        .option('run', {
-          type: 'string',
-          describe: 'run id, or `latest`; optional when the db holds one shadow run',
-        })
-        .option('db', {
-          type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file written by `run`',
-        })
+      withVerdictOptions(y)
         .option('format', {
           type: 'string',
           default: 'md,html,json',
@@ -65,15 +57,6 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           describe: 'or: baseline tokens (input + output) per month for the cost projection',
         })
         .conflicts('monthly-requests', 'monthly-tokens')
-        .option('gates', {
-          type: 'string',
-          describe: 'gates file, YAML or JSON (default: the built-in gates)',
-        })
-        .option('confidence', {
-          type: 'number',
-          describe:
-            "one-sided confidence of each gate's bound, in (0.5, 1); default 0.95 (or the gates file's)",
-        })
         .option('check', {
           type: 'boolean',
           default: false,
