@@ -1,4 +1,4 @@
-import { validateRetryPolicy } from '../retry/policy.js';
+import { MAX_TIMER_MS, validateRetryPolicy } from '../retry/policy.js';
 import { CREDENTIAL_HEADERS, DEFAULT_PROVIDER_SETTINGS, DEFAULT_RUN_SETTINGS } from './config-defaults.js';
 import type { ExperimentConfig, ModelConfig, ProviderConfig, ProviderKind, RunSettings } from './types.js';
 
@@ -208,6 +208,10 @@ function validateModel(input: unknown, path: string, errors: string[]): ModelCon
   const timeoutMs = input['timeoutMs'];
   if (timeoutMs !== undefined) {
     if (!isPositiveInteger(timeoutMs)) errors.push(`${path}.timeoutMs: must be an integer >= 1 (ms)`);
+    else if (timeoutMs > MAX_TIMER_MS)
+      errors.push(
+        `${path}.timeoutMs: must be at most ${MAX_TIMER_MS} ms (Node timers fire at once above it)`,
+      );
     else out['timeoutMs'] = timeoutMs;
   }
   return errors.length > before ? null : (out as unknown as ModelConfig);

@@ -164,6 +164,24 @@ const numberAtLeast =
       ? null
       : `must be a number ${exclusive ? '>' : '>='} ${min}`;
 
+/**
+ * Node's setTimeout stores its delay in a signed 32-bit integer: anything
+ * above 2^31-1 ms (about 24.8 days) fires after 1 ms instead, so a huge
+ * timeout would time every attempt out at once. Every ms setting is capped here.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in ms: a number above (or from) `min`, at most MAX_TIMER_MS. */
+const durationMs =
+  (min: number, exclusive = false): Check =>
+  (v) => {
+    const problem = numberAtLeast(min, exclusive)(v);
+    if (problem) return problem;
+    return (v as number) > MAX_TIMER_MS
+      ? `must be at most ${MAX_TIMER_MS} ms (Node timers fire at once above it)`
+      : null;
+  };
+
 const numberBetween =
   (min: number, max: number): Check =>
   (v) =>
@@ -202,34 +220,34 @@ const POLICY_CHECKS: Record<Exclude<keyof RetryPolicy, 'budget' | 'breaker'>, Ch
   strategy: oneOf(BACKOFF_STRATEGIES),
   jitter: oneOf(JITTER_MODES),
   jitterRange,
-  baseDelayMs: numberAtLeast(0),
-  maxDelayMs: numberAtLeast(0),
+  baseDelayMs: durationMs(0),
+  maxDelayMs: durationMs(0),
   maxAttempts: integerAtLeast(1, MAX_ATTEMPTS_LIMIT),
-  maxRetryAfterMs: numberAtLeast(0),
+  maxRetryAfterMs: durationMs(0),
   retryAfterOverflow: oneOf(RETRY_AFTER_OVERFLOW_MODES),
   retryableStatuses: statusList,
   retryableClasses: classList,
-  attemptTimeoutMs: numberAtLeast(0, true),
-  connectTimeoutMs: numberAtLeast(0, true),
-  headersTimeoutMs: numberAtLeast(0, true),
-  bodyTimeoutMs: numberAtLeast(0, true),
-  totalDeadlineMs: numberAtLeast(0, true),
+  attemptTimeoutMs: durationMs(0, true),
+  connectTimeoutMs: durationMs(0, true),
+  headersTimeoutMs: durationMs(0, true),
+  bodyTimeoutMs: durationMs(0, true),
+  totalDeadlineMs: durationMs(0, true),
 };
 
 const BUDGET_CHECKS: Record<keyof RetryBudgetPolicy, Check> = {
   enabled: boolean,
   ratio: numberAtLeast(0),
   minRetriesPerSec: numberAtLeast(0),
-  ttlMs: numberAtLeast(0, true),
+  ttlMs: durationMs(0, true),
 };
 
 const BREAKER_CHECKS: Record<keyof CircuitBreakerPolicy, Check> = {
   enabled: boolean,
   consecutiveFailures: integerAtLeast(1),
   failureRatio: numberBetween(0, 1),
-  windowMs: numberAtLeast(0, true),
+  windowMs: durationMs(0, true),
   minRequests: integerAtLeast(1),
-  cooldownMs: numberAtLeast(0),
+  cooldownMs: durationMs(0),
 };
 
 /** Checks each key of `input` against `checks`; unknown keys are errors (a typo must not be ignored silently). */

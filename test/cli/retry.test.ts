@@ -108,6 +108,8 @@ describe('shadowgate retry schedule', () => {
       /^shadowgate: --max-delay-ms: must be >= baseDelayMs \(5000\)/,
     ],
     [['--seed', '-1'], /^shadowgate: --seed: must be an integer from 0 to/],
+    // Node fires a timer above 2^31-1 ms after 1 ms (issue 14 item 6).
+    [['--max-delay-ms', '3000000000'], /^shadowgate: --max-delay-ms: must be at most 2147483647 ms/],
   ] as const) {
     it(`rejects ${argv.join(' ')} with one line and exit 2`, async () => {
       const r = await run(['retry', 'schedule', ...argv]);

@@ -243,3 +243,39 @@ describe('redactedConfigJson', () => {
     assert.match(parsed.providers.candidate.baseUrl, /region=eu/);
   });
 });
+
+describe('millisecond settings above the timer limit (issue 14 item 6)', () => {
+  const tooBig = 2 ** 31;
+
+  it('rejects a model timeoutMs above 2^31-1, naming the key', () => {
+    const input = minimal();
+    input.providers.baseline.models['gpt-4.1'].timeoutMs = tooBig;
+    const result = validateConfig(input);
+    assert.ok('errors' in result);
+    assert.deepEqual(result.errors, [
+      'providers.baseline.models.gpt-4.1.timeoutMs: must be at most 2147483647 ms (Node timers fire at once above it)',
+    ]);
+  });
+
+  it('rejects every retry duration above 2^31-1, top level and per provider, and keeps 2^31-1', () => {
+    const input = minimal();
+    input.retry = { attemptTimeoutMs: tooBig, totalDeadlineMs: tooBig, breaker: { cooldownMs: tooBig } };
+    input.providers.candidate.retry = { bodyTimeoutMs: 1e12, budget: { ttlMs: tooBig } };
+    const result = validateConfig(input);
+    assert.ok('errors' in result);
+    const keys = result.errors.map((e) => e.split(':')[0]);
+    assert.deepEqual(keys, [
+      'retry.attemptTimeoutMs',
+      'retry.totalDeadlineMs',
+      'retry.breaker.cooldownMs',
+      'providers.candidate.retry.bodyTimeoutMs',
+      'providers.candidate.retry.budget.ttlMs',
+    ]);
+    for (const e of result.errors) assert.match(e, /must be at most 2147483647 ms/);
+
+    const ok = minimal();
+    ok.retry = { totalDeadlineMs: 2 ** 31 - 1 };
+    ok.providers.baseline.models['gpt-4.1'].timeoutMs = 2 ** 31 - 1;
+    assert.ok('value' in validateConfig(ok));
+  });
+});
