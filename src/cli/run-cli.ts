@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo.js';
 import { gateCommand } from './commands/gate.js';
 import { reportCommand } from './commands/report.js';
 import { retryCommand } from './commands/retry.js';
+import { rolloutCommand } from './commands/rollout.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
 import { scenarioCommand } from './commands/scenario.js';
@@ -26,6 +27,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command(runsCommand(ctx))
     .command(reportCommand(ctx))
     .command(gateCommand(ctx))
+    .command(rolloutCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'name a command; see shadowgate --help')
     .strict()

@@ -134,6 +134,7 @@ export function samplesToSettle(
   const halfWidth = towardHarm ? interval[1] - observed : observed - interval[0];
   if (!(halfWidth > 0)) return null;
   const total = n * (halfWidth / distance) ** 2;
+  if (!Number.isFinite(total)) return null;
   return Math.max(1, Math.ceil(total - n));
 }
 
@@ -142,8 +143,9 @@ export function evaluateGate(gate: GateSpec, metrics: Metrics): GateResult {
   const metric = metrics[gate.metric];
   const observed = metric && metric.value !== null && Number.isFinite(metric.value) ? metric.value : null;
   const rawInterval = metric?.interval ?? null;
+  // An infinite end (a sequence with too little tail data) is a real, wide interval: never a point.
   const interval =
-    rawInterval && Number.isFinite(rawInterval[0]) && Number.isFinite(rawInterval[1]) ? rawInterval : null;
+    rawInterval && !Number.isNaN(rawInterval[0]) && !Number.isNaN(rawInterval[1]) ? rawInterval : null;
   const n = metric?.n ?? 0;
   const minSamples = gate.minSamples ?? DEFAULT_MIN_SAMPLES;
   const onFail = gate.onFail ?? 'hold';

@@ -31,7 +31,8 @@ export interface ArmRunContext {
   rng: Rng;
   stream: boolean;
   redact: boolean;
-  store: RunStore;
+  /** Where attempt rows and spend go: the run store, or a rollout's own sink. */
+  store: Pick<RunStore, 'insertAttempt' | 'addSpend'>;
   guard: BudgetGuard;
   /** Aborts attempts in flight (Ctrl-C after the grace period, a second Ctrl-C, a fatal error). */
   signal: AbortSignal;
@@ -59,6 +60,8 @@ export interface ArmOutcome {
   row: RequestRow;
   /** The answer compared across arms (text, then tool calls): kept in memory even when redacted. */
   answer: string | null;
+  /** A failed stream whose last attempt had delivered its first byte: too late for a fallback. */
+  streamStarted: boolean;
 }
 
 /** Thrown from beforeAttempt when the USD budget refuses the attempt; never leaves this module. */
@@ -173,7 +176,7 @@ export async function executeArm(
     base.error_class = result.errorClass;
     base.error_message = f.message;
     base.http_status = f.status;
-    return { row: base, answer: null };
+    return { row: base, answer: null, streamStarted: f.ttftMs !== null };
   }
 
   const res = result.value;
@@ -198,7 +201,7 @@ export async function executeArm(
   base.output_hash = sha256Hex(answer);
   base.tool_calls_json = ctx.redact ? redactedToolCalls(res.toolCalls) : toolCallsJson;
   base.json_valid = req.wantsJson ? isValidJson(res.text) : null;
-  return { row: base, answer };
+  return { row: base, answer, streamStarted: false };
 }
 
 function attemptRow(

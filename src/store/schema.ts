@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -98,5 +98,93 @@ export const MIGRATIONS: readonly string[] = [
   -- outcome is in the index so per-arm ok/error counts (shadowgate runs, reports) never touch the table.
   CREATE INDEX requests_by_run_arm ON requests (run_id, arm, outcome);
   CREATE INDEX attempts_by_run ON attempts (run_id, arm);
+  `,
+  // 2: week 2, the staged rollout (src/runner/rollout-run.ts) and its audit trail.
+  `
+  CREATE TABLE rollouts (
+    id TEXT PRIMARY KEY,
+    label TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'rolled_back', 'held', 'interrupted', 'failed')),
+    percentage REAL NOT NULL,
+    salt TEXT NOT NULL,
+    hash_version INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    plan_json TEXT NOT NULL,
+    config_json TEXT,
+    prices_json TEXT,
+    scenario_path TEXT,
+    scenario_sha256 TEXT,
+    scenario_prompts INTEGER,
+    seed INTEGER NOT NULL,
+    options_json TEXT,
+    shadow_run_id TEXT,
+    shadow_decision TEXT,
+    forced INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+
+  CREATE TABLE rollout_stages (
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    stage INTEGER NOT NULL,
+    stage_index INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    percentage REAL NOT NULL,
+    start_seq INTEGER NOT NULL,
+    end_seq INTEGER,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    requests INTEGER,
+    candidate_requests INTEGER,
+    fallbacks INTEGER,
+    decision TEXT CHECK (decision IN ('promote', 'hold', 'rollback')),
+    reasons_json TEXT,
+    gates_json TEXT,
+    srm_json TEXT,
+    PRIMARY KEY (rollout_id, stage)
+  );
+
+  CREATE TABLE rollout_requests (
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    stage INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    prompt_id TEXT NOT NULL,
+    sticky_key_hash TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    routed_arm TEXT NOT NULL CHECK (routed_arm IN ('baseline', 'candidate')),
+    served_arm TEXT NOT NULL CHECK (served_arm IN ('baseline', 'candidate')),
+    fallback INTEGER NOT NULL,
+    candidate_error_class TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+    error_class TEXT,
+    started_at TEXT NOT NULL,
+    latency_ms REAL,
+    ttft_ms REAL,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    attempts INTEGER NOT NULL,
+    candidate_latency_ms REAL,
+    candidate_cost_usd REAL,
+    PRIMARY KEY (rollout_id, seq)
+  );
+
+  CREATE TABLE rollout_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    automatic INTEGER NOT NULL,
+    from_percentage REAL,
+    to_percentage REAL,
+    from_status TEXT,
+    to_status TEXT,
+    reason TEXT NOT NULL,
+    evidence_json TEXT
+  );
+
+  CREATE INDEX rollout_requests_by_stage ON rollout_requests (rollout_id, stage);
+  CREATE INDEX rollout_events_by_rollout ON rollout_events (rollout_id, id);
   `,
 ];

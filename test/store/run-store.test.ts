@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { ATTEMPT_COLUMNS, PROMPT_COLUMNS, REQUEST_COLUMNS, type RequestRow } from '../../src/store/rows.js';
 import { listRuns } from '../../src/store/run-queries.js';
 import { completedKey, RunStore } from '../../src/store/run-store.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,6 +40,24 @@ const request = (prompt_id: string, arm: RequestRow['arm'], outcome: 'ok' | 'err
 });
 
 describe('openStore', () => {
+  it('migrates a version-1 file to the current schema, keeping its runs', () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0]!);
+    raw.pragma('user_version = 1');
+    raw
+      .prepare(
+        `INSERT INTO runs (id, kind, status, started_at, config_json, seed) VALUES ('r1', 'shadow', 'completed', 'x', '{}', 1)`,
+      )
+      .run();
+    raw.close();
+    const db = openStore(path);
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(db.prepare('SELECT COUNT(*) FROM runs').pluck().get(), 1);
+    assert.equal(db.prepare('SELECT COUNT(*) FROM rollouts').pluck().get(), 0);
+    db.close();
+  });
+
   it('creates the schema in WAL mode with the current user_version', () => {
     const path = freshPath();
     const db = openStore(path);
@@ -50,7 +68,17 @@ describe('openStore', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    assert.deepEqual(tables, ['attempts', 'prompts', 'requests', 'runs']);
+    assert.deepEqual(tables, [
+      'attempts',
+      'prompts',
+      'requests',
+      'rollout_events',
+      'rollout_requests',
+      'rollout_stages',
+      'rollouts',
+      'runs',
+      'sqlite_sequence',
+    ]);
     db.close();
     // Reopening migrates nothing twice and keeps data.
     const again = openStore(path);

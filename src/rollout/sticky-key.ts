@@ -1,0 +1,28 @@
+import type { ScenarioPrompt } from '../scenario/scenario-line.js';
+
+/**
+ * The unit of assignment for a request: the first of the plan's key paths
+ * that is present (`id`, `request.FIELD`, `metadata.PATH`), as a string; the
+ * prompt id when none is. A production router passes the same value to
+ * routeFor, so the rehearsal routes each key exactly as it will.
+ */
+export function stickyKeyOf(prompt: ScenarioPrompt, paths: readonly string[]): string {
+  for (const path of paths) {
+    const value = valueAt(prompt, path);
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  }
+  return prompt.id;
+}
+
+function valueAt(prompt: ScenarioPrompt, path: string): unknown {
+  if (path === 'id') return prompt.id;
+  const [head, ...rest] = path.split('.');
+  let node: unknown =
+    head === 'metadata' ? prompt.metadata : head === 'request' ? (prompt.request as unknown) : undefined;
+  for (const part of rest) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}

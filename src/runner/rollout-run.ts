@@ -1,0 +1,572 @@
+import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
+import { checkApiKeys, loadConfig } from '../config/load-config.js';
+import { redactedConfigJson } from '../config/redacted-config.js';
+import { resolveModel, retryPolicyFor } from '../config/resolve-model.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { pricesJson } from '../pricing/prices-in-force.js';
+import { createProviderClient } from '../providers/create-provider.js';
+import type { ProviderClient } from '../providers/types.js';
+import { RetryBudget } from '../retry/budget.js';
+import { CircuitBreaker } from '../retry/circuit-breaker.js';
+import { idempotencyKey } from '../retry/idempotency.js';
+import { attemptTimeoutForModel } from '../retry/policy.js';
+import type { RolloutPlan } from '../rollout/plan.js';
+import { BUCKETS, bucketFor, HASH_VERSION } from '../rollout/route-for.js';
+import { judgeStage, planGateSpecs, planTuningN } from '../rollout/stage-judge.js';
+import { stickyKeyOf } from '../rollout/sticky-key.js';
+import { problemLines, readScenario, validateScenario } from '../scenario/read-scenario.js';
+import type { ScenarioPrompt } from '../scenario/scenario-line.js';
+import { type Clock, type Rng, seededRng } from '../shared/clock.js';
+import { InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
+import { sha256Hex } from '../shared/sha256-hex.js';
+import { openStore } from '../store/open-store.js';
+import type { RolloutRow, RolloutStageRow, RolloutStatus, StageDecision } from '../store/rollout-rows.js';
+import { RolloutStore } from '../store/rollout-store.js';
+import type { ArmRequest, ArmRunContext, ArmTarget } from './arm-executor.js';
+import { BudgetGuard } from './budget-guard.js';
+import { Pacer } from './pacer.js';
+import { type RoutedRequest, serveRoutedRequest } from './rollout-request.js';
+import { newRunId } from './run-id.js';
+
+/** How long in-flight requests may finish after Ctrl-C before they are aborted, ms. */
+const DEFAULT_GRACE_MS = 5000;
+/** A stage stops taking requests after this many times its expected count, judged on what it has. */
+const STAGE_REQUEST_CAP_FACTOR = 4;
+
+export interface RolloutRunOptions {
+  configPath?: string | null;
+  /** An already-loaded config (the demo's simulators); wins over configPath. */
+  config?: ExperimentConfig | null;
+  scenarioPath?: string | null;
+  /** The validated plan (required for a new rollout; a resume uses the stored one). */
+  plan?: RolloutPlan | null;
+  dbPath: string;
+  label?: string | null;
+  /** Requests in flight at once. Default: the config's run.concurrency. */
+  concurrency?: number;
+  /** Seeds the jitter and, with salt 'auto', nothing else (the salt is drawn from rng). Default 1. */
+  seed?: number;
+  stream?: boolean;
+  /** The week-1 evidence the rollout starts from. */
+  shadow?: { runId: string; decision: string; forced: boolean } | null;
+  /** Resume this rollout id. */
+  resume?: string | null;
+  /** Who started it, for the audit trail. */
+  actor: string;
+  graceMs?: number;
+}
+
+export interface RolloutRunDeps {
+  clock: Clock;
+  /** The rollout id's suffix and an 'auto' salt. Default Math.random. */
+  rng?: Rng;
+  signal?: AbortSignal;
+  hardSignal?: AbortSignal;
+  env: Record<string, string | undefined>;
+  /** Called after each stage attempt is judged. */
+  onStage?: (stage: StageSummary) => void;
+  /** Called as requests finish. */
+  onProgress?: (p: {
+    stage: number;
+    percentage: number;
+    candidate: number;
+    needed: number;
+    requests: number;
+  }) => void;
+  /**
+   * The bucket of a sticky key; default bucketFor. Tests replace it to break
+   * the assignment on purpose (the sample-ratio check must catch it).
+   */
+  bucket?: (key: string, salt: string) => number;
+}
+
+export interface StageSummary {
+  stage: number;
+  stage_index: number;
+  attempt: number;
+  percentage: number;
+  decision: StageDecision;
+  reasons: string[];
+  requests: number;
+  candidate_requests: number;
+  fallbacks: number;
+}
+
+/** What `shadowgate rollout --json` prints. */
+export interface RolloutSummary {
+  rollout_id: string;
+  status: RolloutStatus;
+  final_percentage: number;
+  salt: string;
+  hash_version: number;
+  /** Times the rehearsal went through the scenario (it starts again from the top when it runs out). */
+  cycles: number;
+  stages: StageSummary[];
+  db: string;
+}
+
+interface StoredOptions {
+  concurrency: number;
+  stream: boolean;
+  seed: number;
+}
+
+/**
+ * Rehearses a staged rollout on recorded traffic: each request goes to one
+ * arm, chosen by the sticky bucket of its key against the stage's percentage;
+ * a stage takes prompts until `minRequestsPerStage` were routed to the
+ * candidate, then the gates (confidence sequences, so every look is allowed)
+ * and the sample-ratio check decide: promote, hold (extend the stage, then
+ * end as held) or rollback. Every request, stage and move is stored, so a
+ * rehearsal killed at any point resumes with nothing lost or doubled.
+ */
+export async function runRollout(options: RolloutRunOptions, deps: RolloutRunDeps): Promise<RolloutSummary> {
+  if (options.resume && !existsSync(options.dbPath)) throw new UsageError(`no database at ${options.dbPath}`);
+  const db = openStore(options.dbPath);
+  const store = new RolloutStore(db);
+  try {
+    return await rehearse(options, deps, store);
+  } finally {
+    try {
+      store.close();
+    } finally {
+      db.close();
+    }
+  }
+}
+
+interface Prepared {
+  rollout: RolloutRow;
+  plan: RolloutPlan;
+  config: ExperimentConfig;
+  prompts: ScenarioPrompt[];
+  o: StoredOptions;
+}
+
+async function prepare(
+  options: RolloutRunOptions,
+  deps: RolloutRunDeps,
+  store: RolloutStore,
+): Promise<Prepared> {
+  const now = () => new Date(deps.clock.now()).toISOString();
+  if (options.resume) {
+    const rollout = store.getRollout(options.resume);
+    if (!rollout) throw new UsageError(`no rollout ${options.resume} in ${options.dbPath}`);
+    if (rollout.status !== 'running' && rollout.status !== 'interrupted' && rollout.status !== 'failed')
+      throw new UsageError(`rollout ${rollout.id} already ended as ${rollout.status}; nothing to resume`);
+    const plan = JSON.parse(rollout.plan_json) as RolloutPlan;
+    const config =
+      options.config ??
+      (options.configPath
+        ? loadConfig(options.configPath)
+        : (JSON.parse(rollout.config_json ?? '{}') as ExperimentConfig));
+    checkApiKeys(config, deps.env);
+    const scenarioPath = options.scenarioPath ?? rollout.scenario_path;
+    if (!scenarioPath || !existsSync(scenarioPath))
+      throw new UsageError(`no scenario file at ${scenarioPath}`);
+    const { prompts, sha256 } = await loadPrompts(scenarioPath);
+    if (rollout.scenario_sha256 && sha256 !== rollout.scenario_sha256)
+      throw new UsageError(`scenario ${scenarioPath} changed since rollout ${rollout.id} started`);
+    const o = JSON.parse(rollout.options_json ?? '{}') as StoredOptions;
+    const resumed = store.changeState(rollout.id, {
+      status: 'running',
+      percentage: rollout.percentage,
+      at: now(),
+      actor: options.actor,
+      automatic: false,
+      reason: 'resumed',
+    });
+    return { rollout: resumed, plan, config, prompts, o };
+  }
+
+  if (!options.plan) throw new UsageError('name a rollout plan: --plan FILE');
+  const plan = options.plan;
+  const config = options.config ?? (options.configPath ? loadConfig(options.configPath) : null);
+  if (!config) throw new UsageError('name an experiment config: --config FILE');
+  planGateSpecs(plan); // a bad gates file fails before anything is sent
+  checkApiKeys(config, deps.env);
+  if (!options.scenarioPath) throw new UsageError('name a scenario file: --scenario FILE');
+  if (!existsSync(options.scenarioPath)) throw new UsageError(`no scenario file at ${options.scenarioPath}`);
+  const { prompts, sha256 } = await loadPrompts(options.scenarioPath);
+  const o: StoredOptions = {
+    concurrency: options.concurrency ?? config.run.concurrency,
+    stream: options.stream ?? config.run.stream,
+    seed: options.seed ?? 1,
+  };
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
+    throw new UsageError('--concurrency: must be an integer >= 1');
+  if (!Number.isSafeInteger(o.seed)) throw new UsageError('--seed: must be an integer');
+  const rng = deps.rng ?? Math.random;
+  const salt = plan.salt === 'auto' ? randomSalt(rng) : plan.salt;
+  let id = `ro-${newRunId(deps.clock.now(), rng)}`;
+  while (store.getRollout(id)) id = `ro-${newRunId(deps.clock.now(), rng)}`;
+  const at = now();
+  const shadow = options.shadow ?? null;
+  store.createRollout(
+    {
+      id,
+      label: options.label ?? null,
+      status: 'running',
+      percentage: plan.stages[0]!,
+      salt,
+      hash_version: HASH_VERSION,
+      plan_json: JSON.stringify({ ...plan, salt }),
+      config_json: redactedConfigJson(config),
+      prices_json: pricesJson(config),
+      scenario_path: options.scenarioPath,
+      scenario_sha256: sha256,
+      scenario_prompts: prompts.length,
+      seed: o.seed,
+      options_json: JSON.stringify(o),
+      shadow_run_id: shadow?.runId ?? null,
+      shadow_decision: shadow?.decision ?? null,
+      forced: shadow?.forced ? 1 : 0,
+      started_at: at,
+    },
+    {
+      at,
+      actor: options.actor,
+      automatic: 0,
+      from_percentage: null,
+      to_percentage: plan.stages[0]!,
+      from_status: null,
+      to_status: 'running',
+      reason: shadow
+        ? shadow.forced
+          ? `started with --force over week-1 run ${shadow.runId}'s ${shadow.decision} verdict`
+          : `started after week-1 run ${shadow.runId}'s promote verdict`
+        : 'started without week-1 evidence (no --shadow-run)',
+      evidence_json: null,
+    },
+  );
+  return { rollout: store.getRollout(id)!, plan: { ...plan, salt }, config, prompts, o };
+}
+
+/** Reads the whole scenario (the rehearsal cycles through it); an invalid line is an error. */
+async function loadPrompts(path: string): Promise<{ prompts: ScenarioPrompt[]; sha256: string }> {
+  const validation = await validateScenario(path);
+  if (validation.problems.length > 0)
+    throw new ScenarioError(
+      `${path}: ${validation.invalid} invalid line(s); nothing was sent`,
+      problemLines(validation),
+    );
+  const prompts: ScenarioPrompt[] = [];
+  for await (const p of readScenario(path, { skipInvalid: false, knownDuplicateFree: true })) prompts.push(p);
+  if (prompts.length === 0) throw new ScenarioError(`${path}: no prompts`);
+  return { prompts, sha256: validation.sha256 };
+}
+
+function randomSalt(rng: Rng): string {
+  let s = '';
+  for (let i = 0; i < 4; i++)
+    s += Math.floor(rng() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+  return s;
+}
+
+/** Where the rehearsal stands: the stage attempt to run next, or null when the rollout has ended. */
+interface NextStage {
+  stage: number;
+  stageIndex: number;
+  attempt: number;
+  startSeq: number;
+}
+
+function nextStage(stages: RolloutStageRow[], plan: RolloutPlan): NextStage | null {
+  const last = stages.at(-1);
+  if (!last) return { stage: 1, stageIndex: 0, attempt: 0, startSeq: 0 };
+  if (last.decision === null)
+    return {
+      stage: last.stage,
+      stageIndex: last.stage_index,
+      attempt: last.attempt,
+      startSeq: last.start_seq,
+    };
+  const startSeq = last.end_seq!;
+  if (last.decision === 'promote') {
+    if (last.stage_index + 1 >= plan.stages.length) return null;
+    return { stage: last.stage + 1, stageIndex: last.stage_index + 1, attempt: 0, startSeq };
+  }
+  if (last.decision === 'hold' && last.attempt < plan.maxStageRepeats)
+    return { stage: last.stage + 1, stageIndex: last.stage_index, attempt: last.attempt + 1, startSeq };
+  return null;
+}
+
+async function rehearse(
+  options: RolloutRunOptions,
+  deps: RolloutRunDeps,
+  store: RolloutStore,
+): Promise<RolloutSummary> {
+  const { clock } = deps;
+  const now = () => new Date(clock.now()).toISOString();
+  const { rollout, plan, config, prompts, o } = await prepare(options, deps, store);
+  const specs = planGateSpecs(plan);
+  const bucketOf = deps.bucket ?? bucketFor;
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+
+  const abortInFlight = new AbortController();
+  setMaxListeners(0, abortInFlight.signal);
+  let interrupted = false;
+  const onSoft = () => {
+    interrupted = true;
+  };
+  const onHard = () => {
+    interrupted = true;
+    abortInFlight.abort(new InterruptedError('interrupted twice'));
+  };
+  deps.signal?.addEventListener('abort', onSoft, { once: true });
+  deps.hardSignal?.addEventListener('abort', onHard, { once: true });
+  if (deps.signal?.aborted) onSoft();
+  if (deps.hardSignal?.aborted) onHard();
+
+  const clients: ProviderClient[] = [];
+  const { baseline, candidate } = config.providers;
+  const target = (arm: 'baseline' | 'candidate'): ArmTarget => {
+    const provider = arm === 'baseline' ? baseline : candidate;
+    const client = createProviderClient(provider, { connections: o.concurrency, env: deps.env, clock });
+    clients.push(client);
+    const policy = retryPolicyFor(config, provider);
+    return {
+      arm,
+      provider,
+      client,
+      policy,
+      budget: new RetryBudget(policy.budget, clock),
+      breaker: new CircuitBreaker(policy.breaker, clock),
+    };
+  };
+  const targets = { baseline: target('baseline'), candidate: target('candidate') };
+  const guard = new BudgetGuard({ budgetUsd: null, spentUsd: 0 });
+  const ctx: ArmRunContext = {
+    runId: rollout.id,
+    clock,
+    rng: seededRng(o.seed),
+    stream: o.stream,
+    redact: false,
+    // Rollout attempts are summarised in rollout_requests.attempts; spend in cost_usd.
+    store: { insertAttempt: () => {}, addSpend: () => {} },
+    guard,
+    signal: abortInFlight.signal,
+  };
+  const armRequestFor =
+    (prompt: ScenarioPrompt, seq: number) =>
+    (t: ArmTarget): ArmRequest => {
+      const { model, prices } = resolveModel(t.provider, prompt.request.model);
+      return {
+        promptId: prompt.id,
+        request: prompt.request,
+        model,
+        prices,
+        attemptTimeoutMs: attemptTimeoutForModel(t.policy, prices),
+        worstCaseUsd: 0,
+        idempotencyKey: idempotencyKey(rollout.id, `${prompt.id}#${seq}`, t.arm),
+        wantsJson: false,
+      };
+    };
+
+  const summaries: StageSummary[] = store
+    .stages(rollout.id)
+    .filter((s) => s.decision !== null)
+    .map(stageSummary);
+  let fatal: unknown = null;
+  try {
+    for (;;) {
+      const next = nextStage(store.stages(rollout.id), plan);
+      if (next === null) break;
+      const percentage = plan.stages[next.stageIndex]!;
+      store.startStage({
+        rollout_id: rollout.id,
+        stage: next.stage,
+        stage_index: next.stageIndex,
+        attempt: next.attempt,
+        percentage,
+        start_seq: next.startSeq,
+        started_at: now(),
+      });
+      const done = store.doneSeqs(rollout.id, next.stage);
+      const pacer = new Pacer({ concurrency: o.concurrency, rps: null, pace: 'none', speed: 1 }, clock);
+      const cap =
+        Math.ceil((plan.minRequestsPerStage * 100 * STAGE_REQUEST_CAP_FACTOR) / percentage) + prompts.length;
+      let seq = next.startSeq;
+      let candidateRouted = 0;
+      let requests = 0;
+      let finished = done.size;
+      const threshold = percentage * (BUCKETS / 100);
+      while (candidateRouted < plan.minRequestsPerStage && requests < cap && !interrupted && fatal === null) {
+        const prompt = prompts[seq % prompts.length]!;
+        const key = stickyKeyOf(prompt, plan.stickyKey);
+        const bucket = bucketOf(key, plan.salt);
+        const routedArm = bucket < threshold ? 'candidate' : 'baseline';
+        if (routedArm === 'candidate') candidateRouted++;
+        requests++;
+        const thisSeq = seq++;
+        if (done.has(thisSeq)) continue;
+        await pacer.acquire(null);
+        if (interrupted || fatal !== null) {
+          pacer.release();
+          break;
+        }
+        const routed: RoutedRequest = {
+          rolloutId: rollout.id,
+          stage: next.stage,
+          seq: thisSeq,
+          promptId: prompt.id,
+          stickyKeyHash: sha256Hex(key),
+          bucket,
+          routedArm,
+        };
+        serveRoutedRequest(ctx, targets, routed, armRequestFor(prompt, thisSeq), plan.fallback)
+          .then((row) => {
+            if (row === null) return;
+            store.insertRequest(row);
+            finished++;
+            deps.onProgress?.({
+              stage: next.stage,
+              percentage,
+              candidate: candidateRouted,
+              needed: plan.minRequestsPerStage,
+              requests: finished,
+            });
+          })
+          .catch((err: unknown) => {
+            fatal ??= err;
+            abortInFlight.abort(err);
+          })
+          .finally(() => pacer.release());
+      }
+      if (interrupted && pacer.inFlight > 0 && !abortInFlight.signal.aborted) {
+        const graceOver = new AbortController();
+        const waited = clock.sleep(graceMs, graceOver.signal).catch(() => {});
+        await Promise.race([pacer.idle(), waited, aborted(abortInFlight.signal)]);
+        graceOver.abort();
+        abortInFlight.abort(new InterruptedError());
+      }
+      await pacer.idle();
+      if (fatal !== null || interrupted) break;
+
+      const cumulative = store.judgedRequests(rollout.id, next.stage);
+      const judged = judgeStage(
+        cumulative,
+        next.stage,
+        percentage,
+        specs,
+        plan.confidence,
+        planTuningN(plan),
+      );
+      const stageRows = cumulative.filter((r) => r.stage === next.stage);
+      const candidateRequests = stageRows.filter((r) => r.routed_arm === 'candidate').length;
+      const last = next.stageIndex + 1 >= plan.stages.length;
+      const evidence = { stage: next.stage, gates: judged.gates, srm: judged.srm };
+      const at = now();
+      let change = null;
+      if (judged.decision === 'rollback') {
+        change = {
+          status: 'rolled_back' as const,
+          percentage: 0,
+          finished: true,
+          reason: `stage ${next.stage} (${percentage}%): ${judged.reasons.join('; ')}`,
+        };
+      } else if (judged.decision === 'promote') {
+        change = last
+          ? {
+              status: 'completed' as const,
+              percentage: 100,
+              finished: true,
+              reason: `stage ${next.stage} (${percentage}%): all gates passed; rollout complete`,
+            }
+          : {
+              status: 'running' as const,
+              percentage: plan.stages[next.stageIndex + 1]!,
+              finished: false,
+              reason: `stage ${next.stage} (${percentage}%): all gates passed; promote`,
+            };
+      } else if (next.attempt >= plan.maxStageRepeats || judged.srm.mismatch) {
+        // A broken assignment cannot be fixed by waiting: it ends the rollout as held.
+        change = {
+          status: 'held' as const,
+          percentage,
+          finished: true,
+          reason: `stage ${next.stage} (${percentage}%) held after ${next.attempt + 1} attempt(s): ${judged.reasons.join('; ')}`,
+        };
+      }
+      store.finishStage(
+        rollout.id,
+        next.stage,
+        {
+          endSeq: seq,
+          finishedAt: at,
+          requests: stageRows.length,
+          candidateRequests,
+          fallbacks: stageRows.filter((r) => r.fallback).length,
+          decision: judged.decision,
+          reasons: judged.reasons,
+          gates: judged.gates,
+          srm: judged.srm,
+        },
+        change && { ...change, at, actor: 'shadowgate', automatic: true, evidence },
+      );
+      const summary = stageSummary(store.stages(rollout.id).find((s) => s.stage === next.stage)!);
+      summaries.push(summary);
+      deps.onStage?.(summary);
+    }
+  } catch (err) {
+    fatal ??= err;
+    abortInFlight.abort(err);
+  } finally {
+    deps.signal?.removeEventListener('abort', onSoft);
+    deps.hardSignal?.removeEventListener('abort', onHard);
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+  store.flush();
+  const current = store.getRollout(rollout.id)!;
+  if (fatal !== null || interrupted) {
+    const status: RolloutStatus = fatal !== null ? 'failed' : 'interrupted';
+    try {
+      store.changeState(rollout.id, {
+        status,
+        percentage: current.percentage,
+        at: now(),
+        actor: options.actor,
+        automatic: false,
+        reason: fatal !== null ? `failed: ${(fatal as Error).message}` : 'interrupted',
+      });
+    } catch {
+      // The original error says more than a failure to record it.
+    }
+    if (fatal !== null) throw fatal;
+    throw new InterruptedError(
+      `interrupted; resume with: shadowgate rollout --resume ${rollout.id} --db ${options.dbPath}`,
+    );
+  }
+  return {
+    rollout_id: rollout.id,
+    status: current.status,
+    final_percentage: current.percentage,
+    salt: current.salt,
+    hash_version: current.hash_version,
+    cycles: Math.max(1, Math.ceil((store.stages(rollout.id).at(-1)?.end_seq ?? 0) / prompts.length)),
+    stages: summaries,
+    db: options.dbPath,
+  };
+}
+
+function stageSummary(s: RolloutStageRow): StageSummary {
+  return {
+    stage: s.stage,
+    stage_index: s.stage_index,
+    attempt: s.attempt,
+    percentage: s.percentage,
+    decision: s.decision!,
+    reasons: s.reasons_json ? (JSON.parse(s.reasons_json) as string[]) : [],
+    requests: s.requests ?? 0,
+    candidate_requests: s.candidate_requests ?? 0,
+    fallbacks: s.fallbacks ?? 0,
+  };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
