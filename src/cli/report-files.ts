@@ -3,6 +3,8 @@ import { join, relative, resolve } from 'node:path';
 import { renderHtml } from '../report/render-html.js';
 import { renderJson } from '../report/render-json.js';
 import { renderMarkdown } from '../report/render-markdown.js';
+import type { RolloutReport } from '../report/rollout-model.js';
+import { renderRolloutHtml, renderRolloutJson, renderRolloutMarkdown } from '../report/rollout-render.js';
 import type { ShadowReport } from '../report/shadow-report.js';
 import { UsageError } from '../shared/errors.js';
 
@@ -45,6 +47,29 @@ export function writeShadowReportFiles(
   return formats.map((format) => {
     const path = join(dir, `${safeFileName(report.runId)}-shadow.${format}`);
     writeFileSync(path, REPORT_FORMATS[format](report));
+    const shown = relative(cwd, path);
+    return shown.startsWith('..') ? path : shown;
+  });
+}
+
+const ROLLOUT_FORMATS = {
+  md: renderRolloutMarkdown,
+  html: renderRolloutHtml,
+  json: renderRolloutJson,
+} as const satisfies Record<ReportFormat, (report: RolloutReport) => string>;
+
+/** Writes `<outDir>/<rollout-id>-rollout.<format>` for each format, as writeShadowReportFiles does. */
+export function writeRolloutReportFiles(
+  report: RolloutReport,
+  formats: readonly ReportFormat[],
+  outDir: string,
+  cwd: string,
+): string[] {
+  const dir = resolve(cwd, outDir);
+  mkdirSync(dir, { recursive: true });
+  return formats.map((format) => {
+    const path = join(dir, `${safeFileName(report.rolloutId)}-rollout.${format}`);
+    writeFileSync(path, ROLLOUT_FORMATS[format](report));
     const shown = relative(cwd, path);
     return shown.startsWith('..') ? path : shown;
   });

@@ -77,6 +77,9 @@ export function formatInterval(ci: [number, number] | null, format: (v: number) 
 
 /** A gate's observed value or threshold, shown in the units its metric is in. */
 export function formatMetricValue(metric: string, value: number | null): string {
+  // An interval end at infinity: a sequence with too little tail data so far.
+  if (value === Number.POSITIVE_INFINITY) return '∞';
+  if (value === Number.NEGATIVE_INFINITY) return '-∞';
   if (value === null || !Number.isFinite(value)) return NOT_AVAILABLE;
   if (metric.endsWith('_ms')) return formatDeltaMs(value);
   if (metric.endsWith('_pct')) return formatPct(value);

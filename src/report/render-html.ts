@@ -54,7 +54,7 @@ export function renderHtml(report: ShadowReport): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <main>
@@ -418,7 +418,7 @@ ${reasons}
 </section>`;
 }
 
-const CSS = `
+export const REPORT_CSS = `
 :root { --ink: #1f2328; --muted: #656d76; --line: #d0d7de; --soft: #f6f8fa;
   --promote: #1a7f37; --hold: #9a6700; --rollback: #cf222e; }
 * { box-sizing: border-box; }

@@ -4,13 +4,16 @@ import { loadGates } from '../../judge/load-gates.js';
 import { gateJson, renderGateText } from '../../report/gate-table.js';
 import { intervalTitle } from '../../report/report-text.js';
 import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import { judgeRolloutStage } from '../../rollout/judge-stored-stage.js';
 import { systemClock } from '../../shared/clock.js';
-import { EXIT } from '../../shared/errors.js';
+import { EXIT, UsageError } from '../../shared/errors.js';
 import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
 
 interface GateArgs {
   run?: string;
+  rollout?: string;
+  stage?: number;
   db: string;
   gates?: string;
   confidence?: number;
@@ -48,10 +51,25 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
     builder: (y: Argv) =>
       withVerdictOptions(y)
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+        .option('rollout', {
+          type: 'string',
+          describe: 'judge a stage of this rollout (id or `latest`) instead of a shadow run',
+        })
+        .option('stage', {
+          type: 'number',
+          describe: 'with --rollout: the stage attempt to judge (default: the last)',
+        })
+        .conflicts('rollout', 'run')
         .example('$0 gate --run latest', 'exit 0 promote, 3 hold, 4 rollback')
+        .example('$0 gate --rollout latest --stage 1', 'the first stage of the latest rollout')
         .example('$0 gate --run latest --gates gates.yaml --json', 'for scripts') as Argv<GateArgs>,
     handler: (argv: ArgumentsCamelCase<GateArgs>) => {
       const { io } = ctx;
+      if (argv.rollout !== undefined) {
+        gateRollout(ctx, argv);
+        return;
+      }
+      if (argv.stage !== undefined) throw new UsageError('--stage needs --rollout ID');
       const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
       const confidence = argv.confidence ?? file?.confidence;
       const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
@@ -77,4 +95,30 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
       }
     },
   };
+}
+
+/** `gate --rollout ID [--stage N]`: one stage's judgement, re-derived from its stored requests. */
+function gateRollout(ctx: CommandContext, argv: ArgumentsCamelCase<GateArgs>): void {
+  const { io } = ctx;
+  if (argv.gates !== undefined || argv.confidence !== undefined)
+    throw new UsageError('--gates and --confidence come from the rollout plan with --rollout');
+  const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+  try {
+    const judged = judgeRolloutStage(db, argv.rollout!, argv.stage);
+    const verdict = { decision: judged.decision, gates: judged.gates, reasons: judged.reasons };
+    io.stdout.write(
+      argv.json
+        ? gateJson(verdict, {
+            rollout_id: judged.rolloutId,
+            stage: judged.stage,
+            percentage: judged.percentage,
+            confidence: judged.confidence,
+            sample_ratio: judged.srm,
+          })
+        : `rollout ${judged.rolloutId}, stage ${judged.stage} at ${judged.percentage}%\n${renderGateText(verdict, 'confidence sequence')}`,
+    );
+    ctx.exitCode = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.rollback }[judged.decision];
+  } finally {
+    db.close();
+  }
 }

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
+import { buildRolloutReport, resolveRolloutId } from '../../report/rollout-model.js';
 import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
 import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
-import { parseFormats, writeShadowReportFiles } from '../report-files.js';
+import { parseFormats, writeRolloutReportFiles, writeShadowReportFiles } from '../report-files.js';
 import { withVerdictOptions } from './gate.js';
 
 interface ShadowArgs {
@@ -22,12 +23,16 @@ interface ShadowArgs {
   check?: boolean;
 }
 
-/** `shadowgate report <kind>`; `shadow` is the only kind so far (rollout reports come with the rollout). */
+/** `shadowgate report <kind>`: `shadow` (week 1) or `rollout` (week 2). */
 export function reportCommand(ctx: CommandContext): CommandModule {
   return {
     command: 'report',
     describe: 'write a report of a run',
-    builder: (y: Argv) => y.command(shadowReportCommand(ctx)).demandCommand(1, 'name a report: shadow'),
+    builder: (y: Argv) =>
+      y
+        .command(shadowReportCommand(ctx))
+        .command(rolloutReportCommand(ctx))
+        .demandCommand(1, 'name a report: shadow or rollout'),
     handler: () => {},
   };
 }
@@ -107,4 +112,52 @@ function monthlyVolume(requests: number | undefined, tokens: number | undefined)
   if (requests !== undefined) return { requests: check('--monthly-requests', requests) };
   if (tokens !== undefined) return { tokens: check('--monthly-tokens', tokens) };
   return undefined;
+}
+
+interface RolloutReportArgs {
+  rollout?: string;
+  db: string;
+  format: string;
+  out: string;
+}
+
+function rolloutReportCommand(ctx: CommandContext): CommandModule<object, RolloutReportArgs> {
+  return {
+    command: 'rollout',
+    describe: 'the week-2 report: timeline, per-stage arms and gates, cost against all-baseline, audit trail',
+    builder: (y: Argv) =>
+      y
+        .option('rollout', { type: 'string', describe: 'rollout id, or `latest` (default)' })
+        .option('db', {
+          type: 'string',
+          default: './shadowgate.db',
+          describe: 'SQLite file written by `rollout`',
+        })
+        .option('format', {
+          type: 'string',
+          default: 'md,html,json',
+          describe: 'comma-separated: md, html, json',
+        })
+        .option('out', {
+          type: 'string',
+          default: 'reports',
+          describe: 'directory for the files, created if missing',
+        })
+        .example('$0 report rollout --rollout latest --format md', '') as unknown as Argv<RolloutReportArgs>,
+    handler: (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
+      const { io } = ctx;
+      const formats = parseFormats(argv.format);
+      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      try {
+        const report = buildRolloutReport(db, {
+          rolloutId: resolveRolloutId(db, argv.rollout),
+          generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
+        });
+        for (const path of writeRolloutReportFiles(report, formats, argv.out, io.cwd))
+          io.stdout.write(`${path}\n`);
+      } finally {
+        db.close();
+      }
+    },
+  };
 }

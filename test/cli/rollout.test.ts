@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { BufferSink } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run-cli.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import {
+  makePrompts,
+  profile,
+  simConfigInput,
+  startSim,
+  tempDir,
+  writeConfig,
+  writeJsonl,
+} from '../helpers/shadow-fixtures.js';
+
+const HOSTILE = '<img src=x onerror="document.title=1">';
+
+async function cli(cwd: string, ...argv: string[]) {
+  const stdout = new BufferSink();
+  const stderr = new BufferSink();
+  const code = await runCli(argv, { stdout, stderr, env: {}, cwd, clock: systemClock });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A finished rehearsal in a temp dir: a steady candidate, stages 50 -> 100. */
+async function rehearsed(t: TestContext, candidateFaults: Record<string, number> = {}) {
+  const dir = tempDir(t, 'shadowgate-rollout-cli-');
+  const fast = { ttft: { fixedMs: 10 }, tpot: { fixedMs: 0 } };
+  const b = await startSim(t, profile('steady', fast), 2);
+  const c = await startSim(t, profile('steady', { ...fast, faultRates: candidateFaults }), 2);
+  writeConfig(
+    join(dir, 'exp.json'),
+    simConfigInput(b.url, c.url, { concurrency: 16, retry: { maxAttempts: 1 } }),
+  );
+  writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(200));
+  writeFileSync(
+    join(dir, 'plan.yaml'),
+    'stages: [50, 100]\nminRequestsPerStage: 200\nmaxStageRepeats: 0\nsalt: fixed\n',
+  );
+  const run = await cli(
+    dir,
+    'rollout',
+    '--config',
+    'exp.json',
+    '--scenario',
+    'prompts.jsonl',
+    '--plan',
+    'plan.yaml',
+    '--db',
+    'r.db',
+    '--label',
+    HOSTILE,
+    '--actor',
+    'ci-bot',
+    '--json',
+  );
+  return { dir, run };
+}
+
+describe('shadowgate rollout', () => {
+  it('prints the JSON contract, exits 0 whatever the outcome, and the state commands move it with an audit trail', async (t) => {
+    const { dir, run } = await rehearsed(t, { '500': 0.5 });
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.equal(summary.status, 'rolled_back');
+    assert.equal(summary.final_percentage, 0);
+    assert.equal(summary.stages[0].percentage, 50);
+    assert.equal(summary.stages[0].decision, 'rollback');
+    assert.ok(summary.stages[0].requests >= 200 && summary.stages[0].candidate_requests === 200);
+    assert.ok(Array.isArray(summary.stages[0].reasons));
+
+    const gate = await cli(
+      dir,
+      'gate',
+      '--rollout',
+      summary.rollout_id,
+      '--stage',
+      '1',
+      '--db',
+      'r.db',
+      '--json',
+    );
+    assert.equal(gate.code, 4, gate.stderr);
+    assert.equal(JSON.parse(gate.stdout).decision, 'rollback');
+    const noStage = await cli(dir, 'gate', '--rollout', 'latest', '--stage', '9', '--db', 'r.db');
+    assert.equal(noStage.code, 2);
+    assert.match(noStage.stderr, /no stage 9/);
+
+    const set = await cli(
+      dir,
+      'rollout',
+      'set',
+      '25',
+      '--reason',
+      'retry after the relay fixed its 500s',
+      '--db',
+      'r.db',
+      '--actor',
+      'alice',
+    );
+    assert.equal(set.code, 0, set.stderr);
+    const lower = await cli(dir, 'rollout', 'set', '10', '--reason', 'x', '--db', 'r.db');
+    assert.equal(lower.code, 2);
+    assert.match(lower.stderr, /moves users back/);
+    const noReason = await cli(dir, 'rollout', 'rollback', '--db', 'r.db');
+    assert.equal(noReason.code, 2);
+    assert.equal(
+      (await cli(dir, 'rollout', 'rollback', '--reason', 'pager', '--db', 'r.db', '--actor', 'bob')).code,
+      0,
+    );
+
+    const status = await cli(dir, 'rollout', 'status', '--db', 'r.db', '--json');
+    assert.equal(status.code, 0);
+    const s = JSON.parse(status.stdout);
+    assert.equal(s.rollout_id, summary.rollout_id);
+    assert.equal(s.percentage, 0);
+    assert.equal(s.status, 'rolled_back');
+    assert.equal(s.salt, 'fixed');
+    assert.equal(s.hash_version, 1);
+    assert.deepEqual(
+      s.history.map((h: { actor: string; to_percentage: number }) => [h.actor, h.to_percentage]),
+      [
+        ['ci-bot', 50],
+        ['shadowgate', 0],
+        ['alice', 25],
+        ['bob', 0],
+      ],
+    );
+
+    const state = await cli(dir, 'rollout', 'state', '--out', 'state.json', '--db', 'r.db');
+    assert.equal(state.code, 0, state.stderr);
+    const doc = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    assert.deepEqual(Object.keys(doc).sort(), [
+      'hash_version',
+      'percentage',
+      'rollout_id',
+      'salt',
+      'status',
+      'updated_at',
+      'version',
+    ]);
+    assert.equal(doc.version, 4);
+    assert.equal(doc.percentage, 0);
+  });
+
+  it('exits 2 on bad input: a plan with unknown keys, a missing plan, a resume of nothing', async (t) => {
+    const dir = tempDir(t, 'shadowgate-rollout-bad-');
+    writeFileSync(join(dir, 'plan.yaml'), 'stages: [5, 3]\nminRequestPerStage: 10\n');
+    const bad = await cli(
+      dir,
+      'rollout',
+      '--config',
+      'x.json',
+      '--scenario',
+      'p.jsonl',
+      '--plan',
+      'plan.yaml',
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /stages\[1\]: must be above/);
+    assert.match(bad.stderr, /minRequestPerStage: unknown key/);
+    assert.doesNotMatch(bad.stderr, /at .*\.js/);
+    const none = await cli(dir, 'rollout', '--config', 'x.json');
+    assert.equal(none.code, 2);
+    const status = await cli(dir, 'rollout', 'status', '--db', 'missing.db');
+    assert.equal(status.code, 2);
+  });
+
+  it('writes the rollout report in md, html and json; the HTML draws its chart in Chromium and shows hostile text as text', async (t) => {
+    const { dir, run } = await rehearsed(t);
+    assert.equal(run.code, 0, run.stderr);
+    const id = JSON.parse(run.stdout).rollout_id as string;
+    const report = await cli(dir, 'report', 'rollout', '--db', 'r.db', '--out', 'reports');
+    assert.equal(report.code, 0, report.stderr);
+    for (const ext of ['md', 'html', 'json'])
+      assert.ok(existsSync(join(dir, 'reports', `${id}-rollout.${ext}`)), ext);
+    const json = JSON.parse(readFileSync(join(dir, 'reports', `${id}-rollout.json`), 'utf8'));
+    assert.equal(json.rollout_id, id);
+    assert.equal(json.stages.length, JSON.parse(run.stdout).stages.length);
+    assert.ok(json.cost.all_baseline_usd > json.cost.realised_usd, 'the cheaper candidate saved money');
+    const md = readFileSync(join(dir, 'reports', `${id}-rollout.md`), 'utf8');
+    assert.ok(!md.includes('<img'), 'markdown escapes the label');
+
+    if (chromiumMissing()) return;
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(pathToFileURL(join(dir, 'reports', `${id}-rollout.html`)).href);
+    const chart = await page.$eval('svg[data-chart="rollout-timeline"]', (el) => {
+      const box = el.getBoundingClientRect();
+      return {
+        w: box.width,
+        h: box.height,
+        marks: el.querySelectorAll('circle.decision-mark').length,
+        path: el.querySelector('path.series')?.getAttribute('d')?.length ?? 0,
+      };
+    });
+    assert.ok(chart.w > 300 && chart.h > 100, JSON.stringify(chart));
+    assert.equal(chart.marks, JSON.parse(run.stdout).stages.length);
+    assert.ok(chart.path > 10);
+    assert.equal(await page.$$eval('img', (els) => els.length), 0);
+    assert.match(await page.$eval('h1', (el) => el.textContent ?? ''), /<img src=x/);
+    assert.notEqual(await page.title(), '1');
+    assert.deepEqual(problems, []);
+  });
+});
