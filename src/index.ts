@@ -3,6 +3,8 @@
 export { checkApiKeys, loadConfig, redactedConfigJson, resolveModel } from './config/load-config.js';
 export type * from './config/types.js';
 export { validateConfig } from './config/validate-config.js';
+export { initProject } from './init/init-project.js';
+export { jsonSchemaFiles } from './init/json-schemas.js';
 export * from './judge/gates.js';
 export { loadGates } from './judge/load-gates.js';
 export { costUsd, worstCaseCostUsd } from './pricing/cost.js';
@@ -21,6 +23,7 @@ export * from './retry/execute.js';
 export { idempotencyKey } from './retry/idempotency.js';
 export * from './retry/policy.js';
 export { buildRetrySchedule } from './retry/schedule.js';
+export * from './rollout/plan.js';
 export { BUCKETS, bucketFor, HASH_VERSION, routeFor } from './rollout/route-for.js';
 export * from './runner/shadow-run.js';
 export { readScenario, validateScenario } from './scenario/read-scenario.js';

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { EXIT, isShadowgateError, isUsageError, UsageError } from '../shared/errors.js';
 import { demoCommand } from './commands/demo.js';
 import { gateCommand } from './commands/gate.js';
+import { initCommand } from './commands/init.js';
 import { reportCommand } from './commands/report.js';
 import { retryCommand } from './commands/retry.js';
 import { rolloutCommand } from './commands/rollout.js';
@@ -29,6 +30,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command(gateCommand(ctx))
     .command(rolloutCommand(ctx))
     .command(demoCommand(ctx))
+    .command(initCommand(ctx))
     .demandCommand(1, 'name a command; see shadowgate --help')
     .strict()
     .recommendCommands()

@@ -42,6 +42,11 @@ export interface ProviderConfig {
   modelMap: Record<string, string>;
   /** Keyed by this provider's model name. */
   models: Record<string, ModelConfig>;
+  /**
+   * Model -> where its price came from, for prices not from the config (the
+   * `--prices` file's path). Absent for a model the config prices.
+   */
+  priceSources?: Record<string, string>;
   /** Retry policy overrides for this provider, merged over the top-level `retry`. */
   retry?: Partial<RetryPolicy>;
 }

@@ -333,6 +333,7 @@ ${figure(monthly, 'Projected monthly cost from the per-request cost on prompts b
 <table class="data"><thead><tr><th>Arm</th><th class="num">input tokens</th><th class="num">cached</th><th class="num">output</th>
 <th class="num">reasoning</th><th class="num">estimated usage</th><th class="num">cost</th><th class="num">per request</th>
 <th class="num">per 1k requests</th><th class="num">per 1M tokens</th></tr></thead><tbody>${rows}</tbody></table>
+${priceTableHtml(report)}
 <h3>Usage parity</h3>
 <p>Candidate reported input tokens relative to the baseline's on the same prompts (median):
 <b>${esc(formatNumber(u.inputTokenRatio, 4))}</b> over ${esc(formatCount(u.inputTokenRatioN))} prompts.
@@ -340,6 +341,28 @@ A relay that inflates prompt tokens shows here; a different tokenizer moves it a
 <table class="data"><thead><tr><th>Arm</th><th>response <code>model</code> values (ok requests)</th><th class="num">not the requested model</th></tr></thead>
 <tbody>${models}</tbody></table>
 </section>`;
+}
+
+function priceTableHtml(report: ShadowReport): string {
+  const money = (v: number | null) => (v === null ? 'n/a' : `$${formatNumber(v, 4)}`);
+  const rows = report.prices
+    .map(
+      (p) =>
+        `<tr><th scope="row">${esc(p.provider)}</th><td><code>${esc(p.model)}</code></td>` +
+        [p.inputPerMTok, p.cachedInputPerMTok, p.cacheWritePerMTok, p.outputPerMTok, p.reasoningPerMTok]
+          .map((v) => `<td class="num">${esc(money(v))}</td>`)
+          .join('') +
+        `<td>${
+          p.source === null
+            ? '<span class="muted">none: cost unknown</span>'
+            : `${p.source === 'config' ? 'config' : `<code>${esc(p.source)}</code>`}${p.applied ? '' : ' <span class="muted">(not applied: the run recorded no cost for it)</span>'}`
+        }</td></tr>`,
+    )
+    .join('');
+  return `<h3>Prices (USD per 1M tokens)</h3>
+<table class="data"><thead><tr><th>Provider</th><th>model</th><th class="num">input</th><th class="num">cached input</th>
+<th class="num">cache write</th><th class="num">output</th><th class="num">reasoning</th><th>source</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
 }
 
 function outputsSection(report: ShadowReport): string {

@@ -112,6 +112,8 @@ export function renderMarkdown(report: ShadowReport): string {
   for (const arm of arms) out.push('', ...armSection(arm));
   out.push('');
 
+  out.push('### Prices (USD per 1M tokens)', '', ...priceSection(report), '');
+
   out.push('## Comparison, paired by prompt');
   out.push('');
   const lvl = intervalTitle(report);
@@ -278,6 +280,37 @@ export function renderMarkdown(report: ShadowReport): string {
   );
   out.push('');
   return `${out.join('\n')}\n`;
+}
+
+function priceSection(report: ShadowReport): string[] {
+  if (report.prices.length === 0) return ['No requests were sent.'];
+  const money = (v: number | null) => (v === null ? 'n/a' : `$${formatNumber(v, 4)}`);
+  const lines = [
+    table(
+      ['Provider', 'Model', 'input', 'cached input', 'cache write', 'output', 'reasoning', 'source'],
+      report.prices.map((p) => [
+        p.provider,
+        code(p.model),
+        money(p.inputPerMTok),
+        money(p.cachedInputPerMTok),
+        money(p.cacheWritePerMTok),
+        money(p.outputPerMTok),
+        money(p.reasoningPerMTok),
+        p.source === null
+          ? 'none: cost unknown'
+          : `${p.source === 'config' ? 'config' : code(p.source)}${p.applied ? '' : ' (not applied)'}`,
+      ]),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  ];
+  if (report.prices.some((p) => !p.applied)) {
+    lines.push(
+      '',
+      '_Not applied_: the run had no price for this model, so its requests have no cost; ' +
+        '`shadowgate run --prices FILE` records them.',
+    );
+  }
+  return lines;
 }
 
 function estimateRow(name: string, e: IntervalEstimate, format: (v: number | null) => string): string[] {

@@ -7,12 +7,14 @@
 import type { Database } from 'better-sqlite3';
 import { defaultShadowGates } from '../judge/default-gates.js';
 import { DEFAULT_CONFIDENCE, evaluateGates, type GateSpec } from '../judge/gates.js';
+import type { PriceTable } from '../pricing/litellm-prices.js';
 import { UsageError } from '../shared/errors.js';
 import { ARMS, type ArmName, findRun, scanRequests } from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
 import { compare } from './comparison.js';
 import { gateMetrics } from './gate-metrics.js';
+import { priceTable } from './price-table.js';
 import { wasStreaming } from './run-resolution.js';
 import type { ArmReport, MonthlyVolume, ShadowReport } from './shadow-report.js';
 
@@ -42,6 +44,8 @@ export interface BuildShadowReportOptions {
   excerptChars?: number;
   /** Bootstrap resamples for each interval. Default 1000. */
   bootstrapResamples?: number;
+  /** `report --prices`: shown in the price table for models the run had no price for (not applied). */
+  priceFile?: PriceTable;
 }
 
 const NO_TIMINGS = () => ({
@@ -126,6 +130,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
       comparison.replicaSimilarity,
       comparison.report,
     ),
+    prices: priceTable(run.configJson, groups, options.priceFile),
   };
 }
 

@@ -72,6 +72,26 @@ export interface ArmReport {
   modelMismatchShare: number | null;
 }
 
+/** One model's prices as the report shows them, USD per 1M tokens (defaults filled in). */
+export interface PriceRow {
+  /** The provider whose price it is; the A/A replica uses the baseline's. */
+  provider: 'baseline' | 'candidate';
+  /** The model name sent (after modelMap). */
+  model: string;
+  inputPerMTok: number | null;
+  cachedInputPerMTok: number | null;
+  cacheWritePerMTok: number | null;
+  outputPerMTok: number | null;
+  reasoningPerMTok: number | null;
+  /** `config`, the path of the `--prices` file, or null: no price, cost unknown. */
+  source: string | null;
+  /**
+   * False for a price found by `report --prices` for a model the run had no
+   * price for: shown for reference; the run's costs for it stay unknown.
+   */
+  applied: boolean;
+}
+
 /** A point estimate with its interval (at the report's level) and sample size. */
 export interface IntervalEstimate {
   value: number | null;
@@ -255,4 +275,6 @@ export interface ShadowReport {
   metrics: GateMetrics;
   verdict: Verdict;
   charts: ChartData;
+  /** The prices each model's cost was computed with, and where they came from. */
+  prices: PriceRow[];
 }

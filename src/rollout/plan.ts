@@ -1,191 +1,222 @@
+/**
+ * The week-2 rollout plan: stages of traffic on the candidate, evidence per
+ * stage, sticky routing, gates. PLAN_SHAPE is what validatePlan walks and
+ * what `npm run schema` writes to schema/rollout-plan.schema.json.
+ */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { dirname, resolve } from 'node:path';
+import { parseConfigText } from '../config/load-config.js';
 import { ConfigError } from '../shared/errors.js';
+import { checkShape, type NumberNode, type ObjectNode, withDefaults } from '../shared/field-schema.js';
 
-/** A week-2 plan, validated, with every default filled in. */
-export interface RolloutPlan {
-  /** Percent of traffic routed to the candidate per stage, strictly increasing, in (0, 100]. */
-  stages: number[];
-  /** Candidate-routed requests a stage takes before it is judged. */
-  minRequestsPerStage: number;
-  /** An inconclusive stage is extended this many times, then the rollout ends as held. */
-  maxStageRepeats: number;
-  /** Paths tried in order for the sticky key (`id`, `metadata.user_id`, `request.user`); the prompt id when none is present. */
-  stickyKey: string[];
-  /** 'auto' draws one per rollout and stores it. */
-  salt: string;
-  fallback: boolean;
-  confidence: number;
-  gates: PlanGates;
-  gatesFile: string | null;
-  onFail: 'rollback' | 'hold';
-}
+export type RolloutOnFail = 'rollback' | 'hold';
+export const ROLLOUT_ON_FAIL: readonly RolloutOnFail[] = ['rollback', 'hold'];
 
-/** The shorthand tolerances; an absent key is a gate left out. */
-export interface PlanGates {
+/** The plan's simple gates; each is off when absent. */
+export interface RolloutPlanGates {
+  /** Candidate error rate minus the baseline's, as a fraction (0.01 = one point), at most this. */
   maxErrorRateIncrease?: number;
+  /** Candidate p95 latency / baseline p95 latency, at most this. */
   maxP95LatencyRatio?: number;
+  /** Candidate requests that fell back to the baseline / candidate requests, at most this. */
   maxFallbackRate?: number;
+  /** Cost savings, percent (10 = the candidate costs 10% less), at least this. */
   minCostSavingsPct?: number;
 }
 
-export const DEFAULT_PLAN: RolloutPlan = {
-  stages: [5, 25, 50, 100],
+export interface RolloutPlan {
+  /** Percent of traffic on the candidate per stage: integers 1..100, increasing, the last 100. */
+  stages: number[];
+  /** Requests a stage must see before it is judged. Default 400. */
+  minRequestsPerStage: number;
+  /** Times an inconclusive stage may be repeated before the plan's onFail applies. Default 2. */
+  maxStageRepeats: number;
+  /** Dotted paths into a prompt (`metadata.user_id`, `id`) whose values pick the arm; always a list here. Default ['id']. */
+  stickyKey: string[];
+  /** The routing hash's salt; `auto` (default) derives it from the run. */
+  salt: string;
+  /** Retry a failed candidate request on the baseline. Default true. */
+  fallback: boolean;
+  /** One-sided confidence of each gate's bound, 0.5..0.999. Default 0.95. */
+  confidence: number;
+  gates: RolloutPlanGates;
+  /** A gates file (rollout scope); loadPlan resolves it against the plan's directory. */
+  gatesFile?: string;
+  /** What a failed gate does. Default rollback. */
+  onFail: RolloutOnFail;
+}
+
+export const DEFAULT_ROLLOUT_PLAN: Omit<RolloutPlan, 'stages'> = {
   minRequestsPerStage: 400,
   maxStageRepeats: 2,
   stickyKey: ['id'],
   salt: 'auto',
   fallback: true,
   confidence: 0.95,
-  gates: { maxErrorRateIncrease: 0.03, maxP95LatencyRatio: 1.5, maxFallbackRate: 0.05 },
-  gatesFile: null,
+  gates: {},
   onFail: 'rollback',
 };
 
-const PLAN_KEYS = [
-  'stages',
-  'minRequestsPerStage',
-  'maxStageRepeats',
-  'stickyKey',
-  'salt',
-  'fallback',
-  'confidence',
-  'gates',
-  'gatesFile',
-  'onFail',
-] as const;
-const GATE_KEYS = [
-  'maxErrorRateIncrease',
-  'maxP95LatencyRatio',
-  'maxFallbackRate',
-  'minCostSavingsPct',
-] as const;
+const PATH = '[A-Za-z_][A-Za-z0-9_-]*(?:\\.[A-Za-z_][A-Za-z0-9_-]*)*';
+const PATH_MESSAGE = 'must be a dotted path into the prompt, like metadata.user_id or id';
+
+function increasingTo100(stages: number[]): string | null {
+  for (let i = 1; i < stages.length; i++) {
+    if (stages[i]! <= stages[i - 1]!)
+      return `must increase: stage ${i + 1} (${stages[i]}) follows ${stages[i - 1]}`;
+  }
+  return stages[stages.length - 1] === 100
+    ? null
+    : `must end at 100 (the last is ${stages[stages.length - 1]})`;
+}
+
+const gate = (description: string, bounds: Partial<NumberNode>): { node: NumberNode } => ({
+  node: { type: 'number', description, ...bounds },
+});
+
+export const PLAN_SHAPE: ObjectNode = {
+  type: 'object',
+  description: 'A shadowgate rollout plan',
+  message: 'must be a mapping with stages',
+  fields: {
+    stages: {
+      node: {
+        type: 'array',
+        description: 'Percent of traffic on the candidate per stage, increasing, ending at 100',
+        items: { type: 'number', integer: true, minimum: 1, maximum: 100 },
+        minItems: 1,
+        message: 'must be a list of percentages (integers 1..100)',
+        refine: increasingTo100,
+      },
+      required: 'required (e.g. [5, 25, 50, 100])',
+    },
+    minRequestsPerStage: {
+      node: {
+        type: 'number',
+        integer: true,
+        minimum: 1,
+        default: DEFAULT_ROLLOUT_PLAN.minRequestsPerStage,
+        description: 'Requests a stage must see before it is judged',
+      },
+    },
+    maxStageRepeats: {
+      node: {
+        type: 'number',
+        integer: true,
+        minimum: 0,
+        default: DEFAULT_ROLLOUT_PLAN.maxStageRepeats,
+        description: 'Times an inconclusive stage is repeated',
+      },
+    },
+    stickyKey: {
+      node: {
+        type: 'anyOf',
+        options: [
+          { type: 'string', pattern: PATH },
+          { type: 'array', items: { type: 'string', pattern: PATH }, minItems: 1 },
+        ],
+        default: 'id',
+        description: 'Dotted path(s) into a prompt whose value keeps one user on one side',
+        message: `${PATH_MESSAGE}, or a list of them`,
+      },
+    },
+    salt: {
+      node: {
+        type: 'string',
+        minLength: 1,
+        default: DEFAULT_ROLLOUT_PLAN.salt,
+        description: "The routing hash's salt; auto derives it from the run",
+      },
+    },
+    fallback: {
+      node: {
+        type: 'boolean',
+        default: DEFAULT_ROLLOUT_PLAN.fallback,
+        description: 'Retry a failed candidate request on the baseline',
+      },
+    },
+    confidence: {
+      node: {
+        type: 'number',
+        minimum: 0.5,
+        maximum: 0.999,
+        default: DEFAULT_ROLLOUT_PLAN.confidence,
+        description: "One-sided confidence of each gate's bound",
+      },
+    },
+    gates: {
+      node: {
+        type: 'object',
+        nullable: true,
+        description: 'Simple gates; each is off when absent',
+        fields: {
+          maxErrorRateIncrease: gate('Error rate increase, a fraction (0.01 = one point)', {
+            minimum: 0,
+            maximum: 1,
+          }),
+          maxP95LatencyRatio: gate('Candidate p95 / baseline p95', { exclusiveMinimum: 0 }),
+          maxFallbackRate: gate('Fallbacks / candidate requests', { minimum: 0, maximum: 1 }),
+          minCostSavingsPct: gate('Savings, percent', { maximum: 100 }),
+        },
+      },
+    },
+    gatesFile: {
+      node: {
+        type: 'string',
+        minLength: 1,
+        description: 'A gates file (rollout metrics), relative to the plan',
+      },
+    },
+    onFail: {
+      node: {
+        type: 'string',
+        enum: ROLLOUT_ON_FAIL,
+        default: DEFAULT_ROLLOUT_PLAN.onFail,
+        description: 'What a failed gate does',
+      },
+    },
+  },
+};
 
 /**
- * Checks a parsed plan, collecting every problem with its key path; unknown
- * keys are problems. Throws ConfigError naming `source`.
+ * Checks a parsed plan and fills in defaults. Throws ConfigError naming
+ * `source` with one problem per bad key, each with its path
+ * (`stages: must end at 100 (the last is 50)`). Pure.
  */
 export function validatePlan(input: unknown, source: string): RolloutPlan {
   const problems: string[] = [];
-  if (!isRecord(input)) throw new ConfigError(`plan ${source} must be a mapping of plan keys`);
-  for (const key of Object.keys(input))
-    if (!(PLAN_KEYS as readonly string[]).includes(key))
-      problems.push(`${key}: unknown key (expected one of ${PLAN_KEYS.join(', ')})`);
-  const plan: RolloutPlan = { ...DEFAULT_PLAN, gates: { ...DEFAULT_PLAN.gates } };
-
-  if ('stages' in input) {
-    const s = input['stages'];
-    if (!Array.isArray(s) || s.length === 0) problems.push('stages: must be a non-empty list of percentages');
-    else {
-      s.forEach((v, i) => {
-        if (typeof v !== 'number' || !(v > 0 && v <= 100))
-          problems.push(`stages[${i}]: must be a number in (0, 100]`);
-        else if (i > 0 && typeof s[i - 1] === 'number' && v <= (s[i - 1] as number))
-          problems.push(`stages[${i}]: must be above the stage before it (ramps only go up)`);
-      });
-      plan.stages = s as number[];
-    }
+  checkShape(PLAN_SHAPE, input, '', problems);
+  if (problems.length > 0) {
+    const n = problems.length;
+    throw new ConfigError(`invalid rollout plan ${source} (${n} problem${n === 1 ? '' : 's'})`, problems);
   }
-  intKey(input, 'minRequestsPerStage', 1, problems, (v) => {
-    plan.minRequestsPerStage = v;
-  });
-  intKey(input, 'maxStageRepeats', 0, problems, (v) => {
-    plan.maxStageRepeats = v;
-  });
-  if ('stickyKey' in input) {
-    const k = input['stickyKey'];
-    const list = typeof k === 'string' ? [k] : k;
-    if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string' || !p.trim()))
-      problems.push('stickyKey: must be a key path (metadata.user_id) or a non-empty list of them');
-    else {
-      list.forEach((p: string, i) => {
-        if (!/^(id|request\.[A-Za-z0-9_]+|metadata(\.[A-Za-z0-9_-]+)+)$/.test(p))
-          problems.push(
-            `stickyKey${Array.isArray(k) ? `[${i}]` : ''}: "${p}" is not id, request.FIELD or metadata.PATH`,
-          );
-      });
-      plan.stickyKey = list as string[];
-    }
-  }
-  if ('salt' in input) {
-    const v = input['salt'];
-    if (typeof v !== 'string' || v.length === 0)
-      problems.push("salt: must be a non-empty string ('auto' draws one)");
-    else plan.salt = v;
-  }
-  if ('fallback' in input) {
-    if (typeof input['fallback'] !== 'boolean') problems.push('fallback: must be true or false');
-    else plan.fallback = input['fallback'];
-  }
-  if ('confidence' in input) {
-    const c = input['confidence'];
-    if (typeof c !== 'number' || !(c > 0.5 && c < 1))
-      problems.push('confidence: must be a number between 0.5 and 1');
-    else plan.confidence = c;
-  }
-  if ('gates' in input) {
-    const g = input['gates'];
-    if (!isRecord(g)) problems.push('gates: must be a mapping of tolerances');
-    else {
-      plan.gates = {};
-      for (const key of Object.keys(g)) {
-        if (!(GATE_KEYS as readonly string[]).includes(key)) {
-          problems.push(`gates.${key}: unknown key (expected one of ${GATE_KEYS.join(', ')})`);
-          continue;
-        }
-        const v = g[key];
-        if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`gates.${key}: must be a number`);
-        else plan.gates[key as keyof PlanGates] = v;
-      }
-    }
-  }
-  if ('gatesFile' in input) {
-    const v = input['gatesFile'];
-    if (typeof v !== 'string' || !v) problems.push('gatesFile: must be a path');
-    else plan.gatesFile = v;
-  }
-  if ('onFail' in input) {
-    const v = input['onFail'];
-    if (v !== 'rollback' && v !== 'hold') problems.push('onFail: must be rollback or hold');
-    else plan.onFail = v;
-  }
-  if (problems.length > 0)
-    throw new ConfigError(`plan ${source} has ${problems.length} problem(s)`, problems);
-  return plan;
+  const filled = withDefaults(PLAN_SHAPE, input as Record<string, unknown>);
+  const sticky = filled['stickyKey'] as string | string[];
+  return {
+    ...filled,
+    stages: [...(filled['stages'] as number[])],
+    stickyKey: typeof sticky === 'string' ? [sticky] : [...sticky],
+    gates: { ...((filled['gates'] as RolloutPlanGates | undefined) ?? {}) },
+  } as RolloutPlan;
 }
 
-/** Reads a plan file, YAML or JSON. */
+/**
+ * Reads a plan, YAML or JSON, and validates it; a relative gatesFile is
+ * resolved against the plan's directory. Throws ConfigError.
+ */
 export function loadPlan(path: string): RolloutPlan {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new ConfigError(`cannot read plan ${path}: ${reason}`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `rollout plan not found: ${path}`
+        : `cannot read rollout plan ${path}: ${(err as Error).message}`,
+    );
   }
-  let parsed: unknown;
-  try {
-    parsed = parse(text);
-  } catch (e) {
-    throw new ConfigError(`plan ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return validatePlan(parsed ?? {}, path);
-}
-
-function intKey(
-  input: Record<string, unknown>,
-  key: string,
-  min: number,
-  problems: string[],
-  set: (v: number) => void,
-): void {
-  if (!(key in input)) return;
-  const v = input[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    problems.push(`${key}: must be an integer >= ${min}`);
-  else set(v);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  const plan = validatePlan(parseConfigText(text, path), path);
+  if (plan.gatesFile !== undefined) plan.gatesFile = resolve(dirname(path), plan.gatesFile);
+  return plan;
 }

@@ -3,8 +3,15 @@ import { loadGates } from '../judge/load-gates.js';
 import type { RolloutMetrics } from '../judge/metrics.js';
 import { type SampleRatioCheck, sampleRatioCheck } from '../stats/sample-ratio.js';
 import type { JudgedRequest } from '../store/rollout-store.js';
-import type { RolloutPlan } from './plan.js';
+import type { RolloutPlan, RolloutPlanGates } from './plan.js';
 import { rolloutMetrics } from './rollout-metrics.js';
+
+/** The gates of a plan that names none: errors, tail latency and fallbacks, each rolling back on proven harm. */
+export const DEFAULT_PLAN_GATES: RolloutPlanGates = {
+  maxErrorRateIncrease: 0.03,
+  maxP95LatencyRatio: 1.5,
+  maxFallbackRate: 0.05,
+};
 
 /**
  * The confidence sequences' tuning sample size: the candidate requests the
@@ -19,7 +26,8 @@ export function planTuningN(plan: RolloutPlan): number {
 /** The gates a plan's shorthand stands for, or its gates file's. */
 export function planGateSpecs(plan: RolloutPlan): GateSpec[] {
   if (plan.gatesFile) return loadGates(plan.gatesFile, 'rollout').gates;
-  const g = plan.gates;
+  // A plan that names no gate gets the defaults: no gate at all could never promote.
+  const g = Object.keys(plan.gates).length > 0 ? plan.gates : DEFAULT_PLAN_GATES;
   const specs: GateSpec[] = [];
   if (g.maxErrorRateIncrease !== undefined)
     specs.push({

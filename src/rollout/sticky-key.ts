@@ -2,7 +2,8 @@ import type { ScenarioPrompt } from '../scenario/scenario-line.js';
 
 /**
  * The unit of assignment for a request: the first of the plan's key paths
- * that is present (`id`, `request.FIELD`, `metadata.PATH`), as a string; the
+ * that is present (`id`, `request.FIELD`, `metadata.PATH`, or a bare path,
+ * looked up in the metadata), as a string; the
  * prompt id when none is. A production router passes the same value to
  * routeFor, so the rehearsal routes each key exactly as it will.
  */
@@ -17,9 +18,12 @@ export function stickyKeyOf(prompt: ScenarioPrompt, paths: readonly string[]): s
 
 function valueAt(prompt: ScenarioPrompt, path: string): unknown {
   if (path === 'id') return prompt.id;
-  const [head, ...rest] = path.split('.');
-  let node: unknown =
-    head === 'metadata' ? prompt.metadata : head === 'request' ? (prompt.request as unknown) : undefined;
+  const parts = path.split('.');
+  const head = parts[0];
+  // `metadata.X` and `request.X` name their root; any other path is looked up in the metadata.
+  const rooted = head === 'metadata' || head === 'request';
+  const rest = rooted ? parts.slice(1) : parts;
+  let node: unknown = head === 'request' ? (prompt.request as unknown) : prompt.metadata;
   for (const part of rest) {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
     node = (node as Record<string, unknown>)[part];

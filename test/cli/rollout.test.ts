@@ -161,7 +161,7 @@ describe('shadowgate rollout', () => {
       'plan.yaml',
     );
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /stages\[1\]: must be above/);
+    assert.match(bad.stderr, /stages: must increase/);
     assert.match(bad.stderr, /minRequestPerStage: unknown key/);
     assert.doesNotMatch(bad.stderr, /at .*\.js/);
     const none = await cli(dir, 'rollout', '--config', 'x.json');

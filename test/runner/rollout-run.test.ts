@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { DEFAULT_PLAN, type RolloutPlan } from '../../src/rollout/plan.js';
+import { DEFAULT_ROLLOUT_PLAN, type RolloutPlan } from '../../src/rollout/plan.js';
 import { bucketFor } from '../../src/rollout/route-for.js';
 import { type RolloutRunDeps, runRollout } from '../../src/runner/rollout-run.js';
 import { systemClock } from '../../src/shared/clock.js';
@@ -18,7 +18,13 @@ import {
 } from '../helpers/shadow-fixtures.js';
 
 function plan(over: Partial<RolloutPlan> = {}): RolloutPlan {
-  return { ...DEFAULT_PLAN, stages: [10, 50, 100], minRequestsPerStage: 150, salt: 'test-salt', ...over };
+  return {
+    ...DEFAULT_ROLLOUT_PLAN,
+    stages: [10, 50, 100],
+    minRequestsPerStage: 150,
+    salt: 'test-salt',
+    ...over,
+  };
 }
 
 function deps(over: Partial<RolloutRunDeps> = {}): RolloutRunDeps {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
+import { loadPriceFile } from '../../pricing/litellm-prices.js';
 import { buildRolloutReport, resolveRolloutId } from '../../report/rollout-model.js';
 import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
@@ -21,6 +22,7 @@ interface ShadowArgs {
   gates?: string;
   confidence?: number;
   check?: boolean;
+  prices?: string;
 }
 
 /** `shadowgate report <kind>`: `shadow` (week 1) or `rollout` (week 2). */
@@ -62,6 +64,11 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           describe: 'or: baseline tokens (input + output) per month for the cost projection',
         })
         .conflicts('monthly-requests', 'monthly-tokens')
+        .option('prices', {
+          type: 'string',
+          describe:
+            "LiteLLM's model_prices_and_context_window.json: shown for models the run had no price for",
+        })
         .option('check', {
           type: 'boolean',
           default: false,
@@ -78,6 +85,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
       const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
       const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
       const confidence = argv.confidence ?? file?.confidence;
+      const priceFile = argv.prices === undefined ? undefined : loadPriceFile(resolve(io.cwd, argv.prices));
       const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
       let report: ShadowReport;
       try {
@@ -86,6 +94,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           runId,
           monthly,
           gates: file?.gates,
+          ...(priceFile ? { priceFile } : {}),
           ...(confidence === undefined ? {} : { confidence }),
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });

@@ -1,8 +1,14 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadConfig } from '../../config/load-config.js';
+import type { ExperimentConfig } from '../../config/types.js';
+import { loadPriceFile, withFilePrices } from '../../pricing/litellm-prices.js';
 import { ProgressBar } from '../../runner/progress-bar.js';
 import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
+import { recordedModels } from '../../scenario/scenario-models.js';
 import { systemClock } from '../../shared/clock.js';
+import { UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../io.js';
 
 interface RunArgs {
@@ -23,6 +29,7 @@ interface RunArgs {
   skipInvalid?: boolean;
   stream?: boolean;
   resume?: string;
+  prices?: string;
   json?: boolean;
 }
 
@@ -79,6 +86,10 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           type: 'string',
           describe: 'complete an interrupted, killed or budget-stopped run',
         })
+        .option('prices', {
+          type: 'string',
+          describe: "LiteLLM's model_prices_and_context_window.json, for models the config does not price",
+        })
         .option('json', { type: 'boolean', describe: 'print one JSON summary on stdout' })
         .example('$0 run --config exp.yaml --scenario prompts.jsonl --replica 0.1', 'a shadow run')
         .example(
@@ -89,9 +100,14 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       const { io } = ctx;
       const cwd = io.cwd;
       const clock = io.clock ?? systemClock;
+      const configPath = argv.config === undefined ? null : resolve(cwd, argv.config);
+      const scenarioPath = argv.scenario === undefined ? null : resolve(cwd, argv.scenario);
       const options: ShadowRunOptions = {
-        configPath: argv.config === undefined ? null : resolve(cwd, argv.config),
-        scenarioPath: argv.scenario === undefined ? null : resolve(cwd, argv.scenario),
+        configPath,
+        ...(argv.prices === undefined
+          ? {}
+          : { config: await configWithPriceFile(configPath, scenarioPath, resolve(cwd, argv.prices)) }),
+        scenarioPath,
         dbPath: resolve(cwd, argv.db),
         label: argv.label ?? null,
         concurrency: argv.concurrency,
@@ -122,6 +138,24 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       else io.stdout.write(renderSummary(summary));
     },
   };
+}
+
+/**
+ * The config with `--prices` filled in for the models the scenario uses that
+ * the config leaves unpriced. A resumed run keeps the prices it started with.
+ */
+async function configWithPriceFile(
+  configPath: string | null,
+  scenarioPath: string | null,
+  pricesPath: string,
+): Promise<ExperimentConfig> {
+  if (configPath === null || scenarioPath === null) {
+    throw new UsageError('--prices needs --config and --scenario (a resumed run keeps its prices)');
+  }
+  const config = loadConfig(configPath);
+  const table = loadPriceFile(pricesPath);
+  if (!existsSync(scenarioPath)) throw new UsageError(`no scenario file at ${scenarioPath}`);
+  return withFilePrices(config, table, await recordedModels(scenarioPath));
 }
 
 /** The human summary: counts per arm, spend, and the command to run next. */
