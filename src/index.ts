@@ -8,6 +8,13 @@ export { jsonSchemaFiles } from './init/json-schemas.js';
 export * from './judge/gates.js';
 export { loadGates } from './judge/load-gates.js';
 export { costUsd, worstCaseCostUsd } from './pricing/cost.js';
+export {
+  loadPriceFile,
+  lookupPrice,
+  type PriceTable,
+  parseLiteLlmPrices,
+  withFilePrices,
+} from './pricing/litellm-prices.js';
 export { createProviderClient, type ProviderClientOptions } from './providers/create-provider.js';
 export type * from './providers/types.js';
 export { renderHtml } from './report/render-html.js';
@@ -28,6 +35,7 @@ export { BUCKETS, bucketFor, HASH_VERSION, routeFor } from './rollout/route-for.
 export * from './runner/shadow-run.js';
 export { readScenario, validateScenario } from './scenario/read-scenario.js';
 export type { ScenarioPrompt } from './scenario/scenario-line.js';
+export { recordedModels } from './scenario/scenario-models.js';
 export * from './shared/attempt-error.js';
 export * from './shared/clock.js';
 export * from './shared/errors.js';
