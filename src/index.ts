@@ -31,7 +31,17 @@ export { idempotencyKey } from './retry/idempotency.js';
 export * from './retry/policy.js';
 export { buildRetrySchedule } from './retry/schedule.js';
 export * from './rollout/plan.js';
+export { type RolloutStateDocument, stateDocument, writeStateDocument } from './rollout/rollout-state.js';
 export { BUCKETS, bucketFor, HASH_VERSION, routeFor } from './rollout/route-for.js';
+export {
+  type CreateRouterOptions,
+  createRouter,
+  type RouteOutcome,
+  type Router,
+  type RouterState,
+  type RouterStateSource,
+} from './rollout/router.js';
+export { type RolloutRunOptions, type RolloutSummary, runRollout } from './runner/rollout-run.js';
 export * from './runner/shadow-run.js';
 export { readScenario, validateScenario } from './scenario/read-scenario.js';
 export type { ScenarioPrompt } from './scenario/scenario-line.js';

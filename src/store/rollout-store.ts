@@ -220,6 +220,16 @@ export class RolloutStore {
     return new Set(rows);
   }
 
+  /** The next free request seq of a rollout (a live router appends after the rehearsal). */
+  nextSeq(rolloutId: string): number {
+    this.flush();
+    const max = this.db
+      .prepare('SELECT MAX(seq) FROM rollout_requests WHERE rollout_id = ?')
+      .pluck()
+      .get(rolloutId) as number | null;
+    return max === null ? 0 : max + 1;
+  }
+
   /** What the judge reads: every request of stages 1..upToStage. */
   judgedRequests(rolloutId: string, upToStage: number): JudgedRequest[] {
     this.flush();
@@ -227,7 +237,7 @@ export class RolloutStore {
       .prepare(
         `SELECT stage, routed_arm, served_arm, fallback, candidate_error_class, outcome, latency_ms, ttft_ms,
            cost_usd, sticky_key_hash
-         FROM rollout_requests WHERE rollout_id = ? AND stage <= ? ORDER BY seq`,
+         FROM rollout_requests WHERE rollout_id = ? AND stage BETWEEN 1 AND ? ORDER BY seq`,
       )
       .all(rolloutId, upToStage) as JudgedRequest[];
   }

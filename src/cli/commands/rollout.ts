@@ -16,6 +16,7 @@ import { openStore } from '../../store/open-store.js';
 import type { RolloutRow } from '../../store/rollout-rows.js';
 import { RolloutStore } from '../../store/rollout-store.js';
 import type { CommandContext } from '../io.js';
+import { configWithPriceFile } from './run.js';
 
 interface RehearseArgs {
   config?: string;
@@ -29,6 +30,7 @@ interface RehearseArgs {
   seed?: number;
   label?: string;
   actor?: string;
+  prices?: string;
   json: boolean;
 }
 
@@ -133,10 +135,15 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
         }
       }
       const onScreen = io.stderr.isTTY === true;
+      const configPath = argv.config === undefined ? null : resolve(io.cwd, argv.config);
+      const scenarioPath = argv.scenario === undefined ? null : resolve(io.cwd, argv.scenario);
       const summary = await runRollout(
         {
-          configPath: argv.config === undefined ? null : resolve(io.cwd, argv.config),
-          scenarioPath: argv.scenario === undefined ? null : resolve(io.cwd, argv.scenario),
+          configPath,
+          ...(argv.prices === undefined
+            ? {}
+            : { config: await configWithPriceFile(configPath, scenarioPath, resolve(io.cwd, argv.prices)) }),
+          scenarioPath,
           plan,
           dbPath,
           label: argv.label ?? null,

@@ -144,7 +144,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
  * The config with `--prices` filled in for the models the scenario uses that
  * the config leaves unpriced. A resumed run keeps the prices it started with.
  */
-async function configWithPriceFile(
+export async function configWithPriceFile(
   configPath: string | null,
   scenarioPath: string | null,
   pricesPath: string,
