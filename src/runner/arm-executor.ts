@@ -5,13 +5,14 @@ import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
 import type { RetryPolicy } from '../retry/policy.js';
-import type { Clock, Rng } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { isValidJson } from '../stats/output-agreement.js';
 import type { AttemptRow, RequestRow } from '../store/rows.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
+import type { JitterRngFactory } from './jitter-rng.js';
 
 /** One arm's sending side: its provider, client, policy, and the provider's own retry budget and breaker. */
 export interface ArmTarget {
@@ -28,7 +29,8 @@ export interface ArmTarget {
 export interface ArmRunContext {
   runId: string;
   clock: Clock;
-  rng: Rng;
+  /** Each (prompt, arm)'s own jitter stream. */
+  jitterRngFor: JitterRngFactory;
   stream: boolean;
   redact: boolean;
   store: RunStore;
@@ -127,7 +129,7 @@ export async function executeArm(
       {
         policy,
         clock: ctx.clock,
-        rng: ctx.rng,
+        rng: ctx.jitterRngFor(req.promptId, arm),
         signal: ctx.signal,
         budget: target.budget,
         breaker: target.breaker,

@@ -14,7 +14,7 @@ import { idempotencyKey } from '../retry/idempotency.js';
 import { attemptTimeoutForModel } from '../retry/policy.js';
 import { problemLines, readScenario, validateScenario } from '../scenario/read-scenario.js';
 import type { ScenarioPrompt } from '../scenario/scenario-line.js';
-import { type Clock, type Rng, seededRng } from '../shared/clock.js';
+import type { Clock, Rng } from '../shared/clock.js';
 import { ConfigError, InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { textSimilarity } from '../stats/text-similarity.js';
@@ -31,6 +31,7 @@ import {
 } from './arm-executor.js';
 import type { Arm, ArmCounts } from './arms.js';
 import { BudgetGuard } from './budget-guard.js';
+import { type JitterRngFactory, seededJitter } from './jitter-rng.js';
 import { type PaceMode, Pacer } from './pacer.js';
 import type { ProgressSnapshot } from './progress-bar.js';
 import { newRunId } from './run-id.js';
@@ -66,7 +67,7 @@ export interface ShadowRunOptions {
   limit?: number | null;
   /** Fraction of prompts kept, chosen by hashing the id with the seed, in (0, 1]. Default 1. */
   sample?: number;
-  /** Seeds sampling, replica choice and jitter. Default 1. */
+  /** Seeds sampling, replica choice and jitter (one stream per (prompt, arm)). Default 1. */
   seed?: number;
   /** Fraction of selected prompts also sent to the baseline a second time (`baseline_replica`), [0, 1]. Default 0. */
   replica?: number;
@@ -86,8 +87,14 @@ export interface ShadowRunOptions {
 
 export interface ShadowRunDeps {
   clock: Clock;
-  /** Jitter; default seededRng(seed). Also the run id's random suffix (default Math.random). */
+  /**
+   * The run id's random suffix (default Math.random). Given without
+   * `jitterRngFor`, also the jitter of every arm: one stream shared in
+   * completion order, so not reproducible under concurrency (tests only).
+   */
   rng?: Rng;
+  /** Each (prompt, arm)'s jitter stream; default `jitterRng(seed, promptId, arm)`. */
+  jitterRngFor?: JitterRngFactory;
   /** First Ctrl-C: stop starting prompts, let in-flight ones finish for up to graceMs. */
   signal?: AbortSignal;
   /** Second Ctrl-C: abort in-flight requests now. */
@@ -509,7 +516,7 @@ async function executeRun(
     const ctx: ArmRunContext = {
       runId,
       clock,
-      rng: deps.rng ?? seededRng(o.seed),
+      jitterRngFor: deps.jitterRngFor ?? (deps.rng ? sharedRng(deps.rng) : seededJitter(o.seed)),
       stream: o.stream,
       redact: o.redact,
       store,
@@ -682,6 +689,10 @@ async function executeRun(
     );
   }
   return summarize(db, runId, options.dbPath, (clock.monotonic() - sessionStartMs) / 1000);
+}
+
+function sharedRng(rng: Rng): JitterRngFactory {
+  return () => rng;
 }
 
 function abortedPromise(signal: AbortSignal): Promise<void> {
