@@ -1,6 +1,6 @@
 import type { ModelConfig, ProviderConfig } from '../config/types.js';
 import { costUsd } from '../pricing/cost.js';
-import type { ChatRequest, ProviderClient, ProviderResponse, ToolCall } from '../providers/types.js';
+import type { ChatRequest, ProviderClient, ProviderResponse } from '../providers/types.js';
 import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
@@ -13,6 +13,7 @@ import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
 import type { JitterRngFactory } from './jitter-rng.js';
+import { redactedErrorMessage, redactedToolCalls } from './redaction.js';
 
 /** One arm's sending side: its provider, client, policy, and the provider's own retry budget and breaker. */
 export interface ArmTarget {
@@ -111,7 +112,7 @@ export async function executeArm(
     totalCostUsd += attemptCostUsd;
     if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
     store.insertAttempt(
-      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null),
+      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null, ctx.redact),
     );
   };
 
@@ -173,7 +174,7 @@ export async function executeArm(
   if (!result.ok) {
     const f = result.failure;
     base.error_class = result.errorClass;
-    base.error_message = f.message;
+    base.error_message = ctx.redact ? redactedErrorMessage(f) : f.message;
     base.http_status = f.status;
     return { row: base, answer: null };
   }
@@ -210,6 +211,7 @@ function attemptRow(
   e: AttemptEvent,
   response: ProviderResponse | null,
   attemptCostUsd: number | null,
+  redact: boolean,
 ): AttemptRow {
   const f = e.failure;
   return {
@@ -223,7 +225,7 @@ function attemptRow(
     ttft_ms: response ? response.timing.ttftMs : (f?.ttftMs ?? null),
     http_status: response ? response.status : e.status,
     error_class: e.errorClass,
-    error_message: f ? f.message : null,
+    error_message: f ? (redact ? redactedErrorMessage(f) : f.message) : null,
     hint: e.hint,
     delay_before_ms: e.delayBeforeMs,
     request_id: response ? response.requestId : (f?.requestId ?? null),
@@ -231,9 +233,4 @@ function attemptRow(
     output_tokens: response ? response.usage.outputTokens : null,
     cost_usd: attemptCostUsd,
   };
-}
-
-/** With --redact, tool-call arguments may echo the prompt: keep only the names. */
-function redactedToolCalls(calls: ToolCall[]): string | null {
-  return calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name }))) : null;
 }

@@ -575,7 +575,8 @@ async function executeRun(
         model: request.model,
         prompt_hash: sha256Hex(requestJson),
         request_json: o.redact ? null : requestJson,
-        metadata_json: prompt.metadata ? JSON.stringify(prompt.metadata) : null,
+        // Metadata may quote the prompt: not stored under --redact.
+        metadata_json: prompt.metadata && !o.redact ? JSON.stringify(prompt.metadata) : null,
         recorded_at: prompt.timestampMs === null ? null : new Date(prompt.timestampMs).toISOString(),
       });
       const estInputTokens = plan.budgetUsd === null ? 0 : estimateInputTokens(request);
