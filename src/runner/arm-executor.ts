@@ -13,6 +13,7 @@ import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
 import type { JitterRngFactory } from './jitter-rng.js';
+import { comparedAnswer } from './pair-similarity.js';
 import { redactedErrorMessage, redactedToolCalls } from './redaction.js';
 
 /** One arm's sending side: its provider, client, policy, and the provider's own retry budget and breaker. */
@@ -181,7 +182,7 @@ export async function executeArm(
 
   const res = result.value;
   const toolCallsJson = res.toolCalls.length > 0 ? JSON.stringify(res.toolCalls) : null;
-  const answer = toolCallsJson === null ? res.text : `${res.text}\n${toolCallsJson}`;
+  const answer = comparedAnswer(res.text, toolCallsJson);
   base.outcome = 'ok';
   base.http_status = res.status;
   base.service_ms = res.timing.totalMs;

@@ -17,7 +17,6 @@ import type { ScenarioPrompt } from '../scenario/scenario-line.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { ConfigError, InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
-import { textSimilarity } from '../stats/text-similarity.js';
 import { type Database, openStore } from '../store/open-store.js';
 import type { RunRow, RunStatus } from '../store/rows.js';
 import { listRuns } from '../store/run-queries.js';
@@ -33,6 +32,7 @@ import type { Arm, ArmCounts } from './arms.js';
 import { BudgetGuard } from './budget-guard.js';
 import { type JitterRngFactory, seededJitter } from './jitter-rng.js';
 import { type PaceMode, Pacer } from './pacer.js';
+import { fillSplitPairSimilarity, pairSimilarity } from './pair-similarity.js';
 import type { ProgressSnapshot } from './progress-bar.js';
 import { newRunId } from './run-id.js';
 import { isReplicaPick, isSampled } from './sampling.js';
@@ -556,7 +556,7 @@ async function executeRun(
         if (!out) continue;
         const row = out.row;
         if (row.arm !== 'baseline' && baselineAnswer !== null && out.answer !== null) {
-          row.similarity = out.answer === baselineAnswer ? 1 : textSimilarity(baselineAnswer, out.answer);
+          row.similarity = pairSimilarity(baselineAnswer, out.answer);
         }
         store.insertRequest(row);
         const counts = armCounts[row.arm]!;
@@ -681,6 +681,15 @@ async function executeRun(
       // The original error says more than a failure to record it.
     }
     throw fatal;
+  }
+  if (plan.resumeRun) {
+    store.flush();
+    const split = fillSplitPairSimilarity(db, runId);
+    if (split.redacted > 0) {
+      warn(
+        `resume: ${split.redacted} pair(s) answered across sessions keep similarity NULL: --redact did not store the text it needs`,
+      );
+    }
   }
   const status: RunStatus = interrupted ? 'interrupted' : guard.exhausted ? 'budget_exhausted' : 'completed';
   store.setRunStatus(runId, status, finishedAt);
