@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ProgressBar } from '../../runner/progress-bar.js';
 import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
 import { systemClock } from '../../shared/clock.js';
 import type { CommandContext } from '../io.js';
+import { ProgressBar } from '../progress-bar.js';
 
 interface RunArgs {
   config?: string;
