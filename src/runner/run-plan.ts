@@ -8,14 +8,13 @@ import { checkApiKeys, loadConfig } from '../config/load-config.js';
 import { REDACTED } from '../config/redacted-config.js';
 import { resolveModel } from '../config/resolve-model.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { problemLines, readScenario, validateScenario } from '../scenario/read-scenario.js';
+import { problemLines, validateScenario } from '../scenario/read-scenario.js';
 import { ConfigError, ScenarioError, UsageError } from '../shared/errors.js';
 import type { RunRow } from '../store/rows.js';
 import {
   checkOptions,
   DEFAULT_GRACE_MS,
   mergeOptions,
-  type SelectionOptions,
   type ShadowRunDeps,
   type ShadowRunOptions,
   type StoredOptions,
@@ -24,6 +23,9 @@ import {
 import { isSampled } from './sampling.js';
 
 export interface RunPlan {
+  dbPath: string;
+  /** `runs.label` of a new run. */
+  label: string | null;
   config: ExperimentConfig;
   scenarioPath: string;
   scenarioSha256: string;
@@ -54,7 +56,9 @@ export async function planRun(
   const scenarioPath = options.scenarioPath ?? run?.scenario_path ?? null;
   if (!scenarioPath) throw new UsageError('name a scenario file: --scenario FILE');
   if (!existsSync(scenarioPath)) throw new UsageError(`no scenario file at ${scenarioPath}`);
-  const validation = await validateScenario(scenarioPath);
+  const validation = await validateScenario(scenarioPath, {
+    select: (id) => isSampled(id, stored.seed, stored.sample),
+  });
   if (run?.scenario_sha256 && validation.sha256 !== run.scenario_sha256) {
     throw new UsageError(
       `scenario ${scenarioPath} changed since run ${run.id} started (sha256 ${validation.sha256.slice(0, 12)}..., stored ${run.scenario_sha256.slice(0, 12)}...)`,
@@ -74,12 +78,11 @@ export async function planRun(
   checkPrices(config, Object.keys(validation.stats.byModel), budgetUsd, deps.onWarning);
 
   const totalPrompts =
-    run?.total_prompts ??
-    (stored.sample >= 1
-      ? Math.min(validation.valid, stored.limit ?? Number.POSITIVE_INFINITY)
-      : await countSelected(scenarioPath, stored, validation.invalid === 0));
+    run?.total_prompts ?? Math.min(validation.selected, stored.limit ?? Number.POSITIVE_INFINITY);
 
   return {
+    dbPath: options.dbPath,
+    label: options.label ?? null,
     config,
     scenarioPath,
     scenarioSha256: validation.sha256,
@@ -135,15 +138,4 @@ function checkPrices(
   if (budgetUsd !== null)
     throw new ConfigError('--budget-usd needs prices for every model the scenario uses', missing);
   for (const line of missing) warn?.(line);
-}
-
-/** Counts the prompts a sampled run will send (one streaming pass; only when --sample is below 1). */
-async function countSelected(path: string, s: SelectionOptions, clean: boolean): Promise<number> {
-  let n = 0;
-  for await (const prompt of readScenario(path, { skipInvalid: s.skipInvalid, knownDuplicateFree: clean })) {
-    if (!isSampled(prompt.id, s.seed, s.sample)) continue;
-    n++;
-    if (s.limit !== null && n >= s.limit) break;
-  }
-  return n;
 }

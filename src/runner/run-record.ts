@@ -104,7 +104,7 @@ export function finishRun(
   db: Database,
   store: RunStore,
   plan: RunPlan,
-  end: { runId: string; status: RunStatus; finishedAt: string; dbPath: string; warn: (line: string) => void },
+  end: { runId: string; status: RunStatus; finishedAt: string; warn: (line: string) => void },
 ): void {
   const { runId } = end;
   if (plan.resumeRun) {
@@ -119,7 +119,7 @@ export function finishRun(
   store.setRunStatus(runId, end.status, end.finishedAt);
   if (end.status === 'interrupted') {
     throw new InterruptedError(
-      `interrupted; resume with: shadowgate run --resume ${runId} --db ${end.dbPath}`,
+      `interrupted; resume with: shadowgate run --resume ${runId} --db ${plan.dbPath}`,
     );
   }
 }

@@ -61,7 +61,7 @@ export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps):
       db = openStore(options.dbPath);
       store = new RunStore(db);
     }
-    return await executeRun(plan, options, deps, db, store, sessionStartMs);
+    return await executeRun(plan, deps, db, store, sessionStartMs);
   } finally {
     try {
       store?.close();
@@ -73,7 +73,6 @@ export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps):
 
 async function executeRun(
   plan: RunPlan,
-  options: ShadowRunOptions,
   deps: ShadowRunDeps,
   db: Database,
   store: RunStore,
@@ -84,7 +83,7 @@ async function executeRun(
   const warn = deps.onWarning ?? (() => {});
   const opened = openRun(plan, store, {
     nowMs: clock.now(),
-    label: options.label ?? null,
+    label: plan.label,
     idRng: deps.rng ?? Math.random,
     warn,
   });
@@ -172,8 +171,8 @@ async function executeRun(
     : guard.exhausted
       ? 'budget_exhausted'
       : 'completed';
-  finishRun(db, store, plan, { runId, status, finishedAt, dbPath: options.dbPath, warn });
-  return summarize(db, runId, options.dbPath, (clock.monotonic() - sessionStartMs) / 1000);
+  finishRun(db, store, plan, { runId, status, finishedAt, warn });
+  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000);
 }
 
 /**
