@@ -14,6 +14,7 @@ import {
   tempDir,
   writeJsonl,
 } from '../helpers/shadow-fixtures.js';
+import { startScriptedServer } from '../providers/scripted-server.js';
 
 interface PairRow {
   prompt_id: string;
@@ -25,18 +26,61 @@ interface PairRow {
 }
 
 /**
- * A run whose baseline answers at once and whose candidate takes 150 ms, cut
- * by Ctrl-C with no grace after 4 prompts: the prompts in flight then have
- * their baseline row but not their candidate row, which the resume sends.
+ * A candidate that answers the first `answerFirst` requests at once and holds
+ * the rest unanswered until `release()`; calls `onHeld` with the count held.
+ */
+async function startHoldingCandidate(t: TestContext, answerFirst: number, onHeld: (n: number) => void) {
+  let seen = 0;
+  let held = 0;
+  let released = false;
+  const server = await startScriptedServer((_req, res, body) => {
+    const request = JSON.parse(body) as { messages: { content: string }[] };
+    if (seen++ >= answerFirst && !released) {
+      onHeld(++held);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: `chatcmpl-${seen}`,
+        object: 'chat.completion',
+        model: 'gpt-4.1',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: `Candidate: ${request.messages.at(-1)?.content}` },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 },
+      }),
+    );
+  });
+  t.after(() => server.close());
+  return {
+    url: server.baseUrl,
+    release: () => {
+      released = true;
+    },
+  };
+}
+
+/**
+ * A run whose candidate answers 4 prompts and then holds its answers; once 4
+ * are held and their baselines have had 100 ms to answer (the simulator
+ * answers at once), Ctrl-C with no grace: those 4 prompts have their
+ * baseline row but not their candidate row, which the resume sends.
  */
 async function interruptAndResume(t: TestContext, redact: boolean) {
   const dir = tempDir(t);
+  const ac = new AbortController();
   const baseline = await startSim(t, profile('steady'), 1);
-  const candidate = await startSim(t, profile('steady', { ttft: { fixedMs: 150 }, latencyScale: 1 }), 2);
+  const candidate = await startHoldingCandidate(t, 4, (held) => {
+    if (held === 4) setTimeout(() => ac.abort(new Error('SIGINT')), 100);
+  });
   const scenarioPath = writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(16));
   const dbPath = join(dir, 'run.db');
   const config = simConfig(baseline.url, candidate.url, { concurrency: 4, stream: false });
-  const ac = new AbortController();
   const deps = (over: Partial<ShadowRunDeps> = {}): ShadowRunDeps => ({
     clock: systemClock,
     env: {},
@@ -44,15 +88,11 @@ async function interruptAndResume(t: TestContext, redact: boolean) {
   });
   const err = await runShadow(
     { config, scenarioPath, dbPath, graceMs: 0, redact },
-    deps({
-      signal: ac.signal,
-      onProgress: (p) => {
-        if (p.done >= 4) ac.abort(new Error('SIGINT'));
-      },
-    }),
+    deps({ signal: ac.signal }),
   ).catch((e: unknown) => e);
   assert.ok(err instanceof InterruptedError, String(err));
   const runId = /--resume (\S+)/.exec(err.message)![1]!;
+  candidate.release();
   const split = (() => {
     const db = openDb(t, dbPath);
     return (
@@ -85,7 +125,7 @@ async function interruptAndResume(t: TestContext, redact: boolean) {
 describe('similarity of pairs split by an interruption and a resume', () => {
   it('is computed at the end of the resumed session, as the in-memory comparison would have', async (t) => {
     const { split, pairs, warnings } = await interruptAndResume(t, false);
-    assert.ok(split.length > 0, 'the interruption split some pairs');
+    assert.equal(split.length, 4, 'the interruption split the 4 held pairs');
     for (const p of pairs) {
       assert.notEqual(p.similarity, null, `${p.prompt_id} (split: ${split.includes(p.prompt_id)})`);
       const expected = pairSimilarity(
@@ -103,7 +143,7 @@ describe('similarity of pairs split by an interruption and a resume', () => {
 
   it('stays NULL under --redact for split pairs only, and the resume says why', async (t) => {
     const { split, pairs, warnings } = await interruptAndResume(t, true);
-    assert.ok(split.length > 0);
+    assert.equal(split.length, 4);
     for (const p of pairs) {
       assert.equal(p.similarity === null, split.includes(p.prompt_id), p.prompt_id);
     }
