@@ -3,19 +3,38 @@
  * after `consecutiveFailures` failures in a row, or when the failure ratio over
  * the last `windowMs` reaches `failureRatio` (with at least `minRequests`
  * attempts in the window). Open: every attempt is refused (`circuit_open`)
- * until `cooldownMs` has passed; then half-open: one trial passes, its success
- * closes the breaker, its failure opens it again for another cooldown.
+ * until `cooldownMs` has passed; then half-open: one trial at a time passes,
+ * its success closes the breaker, its failure opens it again for another
+ * cooldown. Outcomes are reported with the permit `tryPass` gave, so a result
+ * counts only for the state (generation) its attempt was admitted in.
  */
 import type { Clock } from '../shared/clock.js';
 import type { CircuitBreakerPolicy } from './policy.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/**
+ * What `tryPass` hands out: the attempt's ticket, returned with its outcome.
+ * An outcome counts only for the state its attempt was admitted in: a late
+ * answer to a request sent before the breaker opened says nothing about the
+ * provider now, and only the current trial decides half-open.
+ */
+export interface BreakerPermit {
+  /** The breaker's generation at admission; it moves on each open and each close. */
+  readonly generation: number;
+  /** This attempt is the half-open trial. */
+  readonly trial: boolean;
+}
+
+const DISABLED_PERMIT: BreakerPermit = Object.freeze({ generation: -1, trial: false });
+
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
+  private generation = 0;
   private openedAtMs = 0;
   private consecutive = 0;
-  private trialInFlight = false;
+  /** The half-open trial in flight; at most one. */
+  private trialPermit: BreakerPermit | null = null;
   /** Outcomes in the ratio window, oldest first from `windowHead`: [monotonic ms, failed]. */
   private window: [number, boolean][] = [];
   private windowHead = 0;
@@ -34,52 +53,73 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Asks to send an attempt. False = refused (the caller records `circuit_open`). Always true when disabled. */
-  tryPass(): boolean {
-    if (!this.policy.enabled) return true;
+  /**
+   * Asks to send an attempt. null = refused (the caller records `circuit_open`).
+   * Half-open admits one trial at a time. Always a permit when disabled.
+   */
+  tryPass(): BreakerPermit | null {
+    if (!this.policy.enabled) return DISABLED_PERMIT;
     const state = this.state;
-    if (state === 'closed') return true;
-    if (state === 'open') return false;
+    if (state === 'closed') return { generation: this.generation, trial: false };
+    if (state === 'open') return null;
     this.current = 'half_open';
-    if (this.trialInFlight) return false;
-    this.trialInFlight = true;
-    return true;
+    if (this.trialPermit) return null;
+    this.trialPermit = { generation: this.generation, trial: true };
+    return this.trialPermit;
   }
 
-  onSuccess(): void {
-    if (!this.policy.enabled) return;
+  /** The provider answered. A trial's success closes the breaker. */
+  onSuccess(permit: BreakerPermit): void {
+    if (!this.counts(permit)) return;
     this.consecutive = 0;
-    if (this.current === 'half_open') {
-      this.current = 'closed';
-      this.trialInFlight = false;
-      this.clearWindow();
+    if (permit.trial) {
+      this.close();
       return;
     }
     this.record(false);
   }
 
-  onFailure(): void {
-    if (!this.policy.enabled) return;
-    if (this.current === 'half_open') {
+  /** The provider failed. A trial's failure opens the breaker for another cooldown. */
+  onFailure(permit: BreakerPermit): void {
+    if (!this.counts(permit)) return;
+    if (permit.trial) {
       this.open();
       return;
     }
-    if (this.current === 'open') return;
     this.consecutive += 1;
     this.record(true);
     if (this.consecutive >= this.policy.consecutiveFailures || this.ratioTripped()) this.open();
   }
 
-  /** The attempt ended without a verdict on the provider (canceled by us): free a half-open trial slot. */
-  onAbandon(): void {
-    this.trialInFlight = false;
+  /**
+   * The attempt ended without a verdict on the provider (canceled by us, or cut
+   * by the total deadline). An abandoned trial is no success: it frees the trial
+   * slot and the breaker stays half-open, so the next attempt becomes the trial.
+   */
+  onAbandon(permit: BreakerPermit): void {
+    if (permit.trial && this.trialPermit === permit) this.trialPermit = null;
+  }
+
+  /** Whether an outcome belongs to the state the breaker is in now. */
+  private counts(permit: BreakerPermit): boolean {
+    if (!this.policy.enabled || permit.generation !== this.generation) return false;
+    if (permit.trial) return this.current === 'half_open' && this.trialPermit === permit;
+    return this.current === 'closed';
   }
 
   private open(): void {
     this.current = 'open';
+    this.generation += 1;
     this.openedAtMs = this.clock.monotonic();
-    this.trialInFlight = false;
+    this.trialPermit = null;
     this.consecutive = 0;
+    this.clearWindow();
+  }
+
+  private close(): void {
+    this.current = 'closed';
+    this.generation += 1;
+    this.trialPermit = null;
     this.clearWindow();
   }
 

@@ -7,7 +7,7 @@ import { isAttemptError, type ProviderFailure } from '../shared/attempt-error.js
 import type { Clock, Rng } from '../shared/clock.js';
 import type { ErrorClass, RetryHint } from '../shared/outcome-class.js';
 import type { RetryBudget } from './budget.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import { decide, isRetryable } from './decide.js';
 import type { RetryPolicy } from './policy.js';
 
@@ -84,7 +84,14 @@ export interface ExecuteOptions {
  */
 export const ABANDON_GRACE_MS = 1000;
 
-type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: ProviderFailure };
+type AttemptOutcome<T> =
+  | {
+      ok: true;
+      value: T;
+      /** The answer came after we had aborted the attempt (within the abandon grace). */
+      afterAbort: boolean;
+    }
+  | { ok: false; failure: ProviderFailure };
 
 /**
  * Runs `fn` until it succeeds or the policy gives up. `fn` rejects with an
@@ -124,7 +131,8 @@ export async function executeWithRetry<T>(
     }
     await options.beforeAttempt?.(attempt);
     if (signal?.aborted) return giveUp('canceled', 'canceled by the caller');
-    if (breaker && !breaker.tryPass()) {
+    const permit = breaker?.tryPass() ?? null;
+    if (breaker && !permit) {
       return giveUp('circuit_open', `circuit breaker open; attempt ${attempt} not sent`);
     }
 
@@ -136,7 +144,7 @@ export async function executeWithRetry<T>(
     try {
       outcome = await runAttempt(fn, { attempt, timeoutMs, deadlineMono, deadlineBound, clock, signal });
     } catch (bug) {
-      breaker?.onAbandon();
+      if (permit) breaker?.onAbandon(permit);
       throw bug;
     }
     const failure = outcome.ok ? null : outcome.failure;
@@ -151,7 +159,7 @@ export async function executeWithRetry<T>(
       failure,
     };
     attempts.push(event);
-    if (breaker) reportToBreaker(breaker, policy, failure);
+    if (breaker && permit) reportToBreaker(breaker, permit, policy, outcome);
     options.onAttempt?.(event);
 
     if (outcome.ok)
@@ -196,18 +204,25 @@ export async function executeWithRetry<T>(
 /**
  * The breaker hears about the provider's health only: a non-retryable 4xx
  * means the provider answered (our request was at fault), and an attempt we
- * cut short ourselves says nothing either way.
+ * cut short ourselves says nothing either way, even if its answer arrived
+ * during the abandon grace: an abandoned half-open trial is no success.
  */
-function reportToBreaker(
+function reportToBreaker<T>(
   breaker: CircuitBreaker,
+  permit: BreakerPermit,
   policy: RetryPolicy,
-  failure: ProviderFailure | null,
+  outcome: AttemptOutcome<T>,
 ): void {
-  if (failure === null) breaker.onSuccess();
-  else if (failure.errorClass === 'canceled' || failure.errorClass === 'deadline_exceeded')
-    breaker.onAbandon();
-  else if (failure.errorClass === 'http_4xx' && !isRetryable(policy, failure)) breaker.onSuccess();
-  else breaker.onFailure();
+  if (outcome.ok) {
+    if (outcome.afterAbort) breaker.onAbandon(permit);
+    else breaker.onSuccess(permit);
+    return;
+  }
+  const { failure } = outcome;
+  if (failure.errorClass === 'canceled' || failure.errorClass === 'deadline_exceeded')
+    breaker.onAbandon(permit);
+  else if (failure.errorClass === 'http_4xx' && !isRetryable(policy, failure)) breaker.onSuccess(permit);
+  else breaker.onFailure(permit);
 }
 
 interface AttemptSetup {
@@ -258,7 +273,8 @@ async function runAttempt<T>(
       },
       clock,
     );
-    if (settled.status === 'fulfilled') return { ok: true, value: settled.value };
+    if (settled.status === 'fulfilled')
+      return { ok: true, value: settled.value, afterAbort: controller.signal.aborted };
     const reason = settled.status === 'rejected' ? settled.reason : undefined;
     const own = isAttemptError(reason) ? reason.failure : null;
     if (signal?.aborted || (!timedOut && (own?.errorClass === 'canceled' || isAbortError(reason)))) {

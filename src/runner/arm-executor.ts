@@ -1,17 +1,20 @@
 import type { ModelConfig, ProviderConfig } from '../config/types.js';
 import { costUsd } from '../pricing/cost.js';
-import type { ChatRequest, ProviderClient, ProviderResponse, ToolCall } from '../providers/types.js';
+import type { ChatRequest, ProviderClient, ProviderResponse } from '../providers/types.js';
 import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
 import type { RetryPolicy } from '../retry/policy.js';
-import type { Clock, Rng } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { isValidJson } from '../stats/output-agreement.js';
 import type { AttemptRow, RequestRow } from '../store/rows.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
+import type { JitterRngFactory } from './jitter-rng.js';
+import { comparedAnswer } from './pair-similarity.js';
+import { redactedErrorMessage, redactedToolCalls } from './redaction.js';
 
 /** One arm's sending side: its provider, client, policy, and the provider's own retry budget and breaker. */
 export interface ArmTarget {
@@ -28,7 +31,8 @@ export interface ArmTarget {
 export interface ArmRunContext {
   runId: string;
   clock: Clock;
-  rng: Rng;
+  /** Each (prompt, arm)'s own jitter stream. */
+  jitterRngFor: JitterRngFactory;
   stream: boolean;
   redact: boolean;
   /** Where attempt rows and spend go: the run store, or a rollout's own sink. */
@@ -112,7 +116,7 @@ export async function executeArm(
     totalCostUsd += attemptCostUsd;
     if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
     store.insertAttempt(
-      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null),
+      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null, ctx.redact),
     );
   };
 
@@ -130,7 +134,7 @@ export async function executeArm(
       {
         policy,
         clock: ctx.clock,
-        rng: ctx.rng,
+        rng: ctx.jitterRngFor(req.promptId, arm),
         signal: ctx.signal,
         budget: target.budget,
         breaker: target.breaker,
@@ -174,14 +178,14 @@ export async function executeArm(
   if (!result.ok) {
     const f = result.failure;
     base.error_class = result.errorClass;
-    base.error_message = f.message;
+    base.error_message = ctx.redact ? redactedErrorMessage(f) : f.message;
     base.http_status = f.status;
     return { row: base, answer: null, streamStarted: f.ttftMs !== null };
   }
 
   const res = result.value;
   const toolCallsJson = res.toolCalls.length > 0 ? JSON.stringify(res.toolCalls) : null;
-  const answer = toolCallsJson === null ? res.text : `${res.text}\n${toolCallsJson}`;
+  const answer = comparedAnswer(res.text, toolCallsJson);
   base.outcome = 'ok';
   base.http_status = res.status;
   base.service_ms = res.timing.totalMs;
@@ -211,6 +215,7 @@ function attemptRow(
   e: AttemptEvent,
   response: ProviderResponse | null,
   attemptCostUsd: number | null,
+  redact: boolean,
 ): AttemptRow {
   const f = e.failure;
   return {
@@ -224,7 +229,7 @@ function attemptRow(
     ttft_ms: response ? response.timing.ttftMs : (f?.ttftMs ?? null),
     http_status: response ? response.status : e.status,
     error_class: e.errorClass,
-    error_message: f ? f.message : null,
+    error_message: f ? (redact ? redactedErrorMessage(f) : f.message) : null,
     hint: e.hint,
     delay_before_ms: e.delayBeforeMs,
     request_id: response ? response.requestId : (f?.requestId ?? null),
@@ -232,9 +237,4 @@ function attemptRow(
     output_tokens: response ? response.usage.outputTokens : null,
     cost_usd: attemptCostUsd,
   };
-}
-
-/** With --redact, tool-call arguments may echo the prompt: keep only the names. */
-function redactedToolCalls(calls: ToolCall[]): string | null {
-  return calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name }))) : null;
 }

@@ -17,7 +17,7 @@ import { judgeStage, planGateSpecs, planTuningN } from '../rollout/stage-judge.j
 import { stickyKeyOf } from '../rollout/sticky-key.js';
 import { problemLines, readScenario, validateScenario } from '../scenario/read-scenario.js';
 import type { ScenarioPrompt } from '../scenario/scenario-line.js';
-import { type Clock, type Rng, seededRng } from '../shared/clock.js';
+import type { Clock, Rng } from '../shared/clock.js';
 import { InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { openStore } from '../store/open-store.js';
@@ -25,6 +25,7 @@ import type { RolloutRow, RolloutStageRow, RolloutStatus, StageDecision } from '
 import { RolloutStore } from '../store/rollout-store.js';
 import type { ArmRequest, ArmRunContext, ArmTarget } from './arm-executor.js';
 import { BudgetGuard } from './budget-guard.js';
+import { seededJitter } from './jitter-rng.js';
 import { Pacer } from './pacer.js';
 import { type RoutedRequest, serveRoutedRequest } from './rollout-request.js';
 import { newRunId } from './run-id.js';
@@ -342,7 +343,7 @@ async function rehearse(
   const ctx: ArmRunContext = {
     runId: rollout.id,
     clock,
-    rng: seededRng(o.seed),
+    jitterRngFor: seededJitter(o.seed),
     stream: o.stream,
     redact: false,
     // Rollout attempts are summarised in rollout_requests.attempts; spend in cost_usd.

@@ -22,6 +22,8 @@ export interface ValidateScenarioOptions {
   /** Problems kept in the result; the rest are only counted (`omittedProblems`). Default 100. */
   maxProblems?: number;
   displayPath?: string;
+  /** Which valid prompts `selected` counts (a run's sampling), in the same pass. Default: all. */
+  select?: (promptId: string) => boolean;
 }
 
 export interface ScenarioValidation {
@@ -31,6 +33,8 @@ export interface ScenarioValidation {
   omittedProblems: number;
   valid: number;
   invalid: number;
+  /** Valid prompts that `select` keeps; `valid` without it. */
+  selected: number;
   /** sha256 of the file's bytes, hex: a resumed run checks it has not changed. */
   sha256: string;
   stats: ScenarioStats;
@@ -118,12 +122,15 @@ export async function validateScenario(
   const hash = createHash('sha256');
   const stats = new ScenarioStatsCollector();
   const problems: string[] = [];
+  const select = options.select;
   let valid = 0;
   let invalid = 0;
+  let selected = 0;
   for await (const batch of checkedLines(path, { onChunk: (chunk) => hash.update(chunk) })) {
     for (const item of batch) {
       if (item.problem === undefined) {
         valid++;
+        if (select === undefined || select(item.prompt.id)) selected++;
         stats.add(item.prompt);
       } else {
         invalid++;
@@ -136,6 +143,7 @@ export async function validateScenario(
     omittedProblems: invalid - problems.length,
     valid,
     invalid,
+    selected,
     sha256: hash.digest('hex'),
     stats: stats.result(),
   };

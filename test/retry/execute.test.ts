@@ -52,6 +52,16 @@ function scripted(steps: Step[]) {
   return { fn, calls };
 }
 
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 function setup(overrides: Partial<ExecuteOptions> = {}) {
   const clock = new FakeClock();
   const attempts: AttemptEvent[] = [];
@@ -313,7 +323,7 @@ describe('executeWithRetry with a budget and a breaker', () => {
   it('an open breaker refuses without sending: circuit_open, no attempt events', async () => {
     const { clock, options } = setup();
     const breaker = new CircuitBreaker({ ...DEFAULT_RETRY_POLICY.breaker, consecutiveFailures: 1 }, clock);
-    breaker.onFailure();
+    breaker.onFailure(breaker.tryPass()!);
     const { fn, calls } = scripted(['ok']);
     const result = await executeWithRetry(fn, { ...options, breaker });
     assert.equal(calls.length, 0);
@@ -332,6 +342,66 @@ describe('executeWithRetry with a budget and a breaker', () => {
     assert.equal(calls.length, 2);
     assert.equal(!result.ok && result.errorClass, 'circuit_open');
     assert.equal(breaker.state, 'open');
+  });
+
+  it('half-open sends one of several concurrent requests as the trial; a late success from before the outage does not close it', async () => {
+    const { clock, options } = setup({ policy: { ...policy, maxAttempts: 1 } });
+    const breaker = new CircuitBreaker(
+      { ...DEFAULT_RETRY_POLICY.breaker, consecutiveFailures: 2, failureRatio: 0, cooldownMs: 1_000 },
+      clock,
+    );
+    const opts = { ...options, breaker };
+    const slow = deferred<string>();
+    const sentBefore = executeWithRetry(() => slow.promise, opts);
+    await executeWithRetry(scripted([failure('http_5xx', 503)]).fn, opts);
+    await executeWithRetry(scripted([failure('http_5xx', 503)]).fn, opts);
+    assert.equal(breaker.state, 'open');
+    await step(clock, 1_000);
+    assert.equal(breaker.state, 'half_open');
+    const trial = deferred<string>();
+    let sent = 0;
+    const concurrent = Array.from({ length: 4 }, () =>
+      executeWithRetry(() => {
+        sent += 1;
+        return trial.promise;
+      }, opts),
+    );
+    await step(clock, 0);
+    assert.equal(sent, 1, 'exactly one trial in flight');
+    slow.resolve('late');
+    assert.equal((await sentBefore).ok, true);
+    assert.equal(breaker.state, 'half_open', 'the answer to a request sent while closed does not close it');
+    trial.reject(new AttemptError(failure('http_5xx', 503)));
+    const results = await Promise.all(concurrent);
+    assert.deepEqual(
+      results.map((r) => (r.ok ? 'ok' : r.errorClass)),
+      ['http_5xx', 'circuit_open', 'circuit_open', 'circuit_open'],
+    );
+    assert.equal(breaker.state, 'open', 'the trial alone decided');
+  });
+
+  it('a trial its caller cancels is no success, even if it answers during the abandon grace', async () => {
+    const { clock, options } = setup({ policy: { ...policy, maxAttempts: 1 } });
+    const breaker = new CircuitBreaker(
+      { ...DEFAULT_RETRY_POLICY.breaker, consecutiveFailures: 1, failureRatio: 0, cooldownMs: 1_000 },
+      clock,
+    );
+    const opts = { ...options, breaker };
+    await executeWithRetry(scripted([failure('http_5xx', 503)]).fn, opts);
+    await step(clock, 1_000);
+    const caller = new AbortController();
+    const answer = deferred<string>();
+    const trial = executeWithRetry(() => answer.promise, { ...opts, signal: caller.signal });
+    await step(clock, 0);
+    assert.equal(breaker.tryPass(), null, 'the trial holds the slot');
+    caller.abort();
+    answer.resolve('too late');
+    await trial;
+    assert.equal(breaker.state, 'half_open');
+    const next = scripted(['ok']);
+    assert.equal((await executeWithRetry(next.fn, opts)).ok, true);
+    assert.equal(next.calls.length, 1, 'the slot was freed for the next trial');
+    assert.equal(breaker.state, 'closed');
   });
 
   it('a non-retryable 4xx does not count against the provider', async () => {

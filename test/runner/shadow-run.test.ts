@@ -194,6 +194,49 @@ describe('runShadow', () => {
     assert.equal(summary.arms.candidate.requests, 30);
   });
 
+  it('--seed reproduces every retry wait per (prompt, arm, attempt) whatever the completion order', async (t) => {
+    const dir = tempDir(t);
+    const scenarioPath = writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(40));
+    // Fresh simulators per run: their faults depend on how often they saw a prompt, so both runs meet the same ones.
+    const faulty = (rate: number) =>
+      profile('steady', { faultRates: { '500': rate, reset: 0.1 }, latencyScale: 0.02 });
+    const delays = async (name: string, seed: number) => {
+      const baseline = await startSim(t, faulty(0.3), 1);
+      const candidate = await startSim(t, faulty(0.2), 2);
+      const dbPath = join(dir, `${name}.db`);
+      const config = simConfig(baseline.url, candidate.url, {
+        concurrency: 8,
+        stream: false,
+        retry: {
+          maxAttempts: 4,
+          baseDelayMs: 5,
+          maxDelayMs: 40,
+          budget: { enabled: false },
+          breaker: { enabled: false },
+        },
+      });
+      const summary = await runShadow({ config, scenarioPath, dbPath, seed }, deps());
+      const db = openDb(t, dbPath);
+      return db
+        .prepare(
+          'SELECT prompt_id, arm, attempt, delay_before_ms FROM attempts WHERE run_id = ? ORDER BY prompt_id, arm, attempt',
+        )
+        .all(summary.run_id) as { attempt: number; delay_before_ms: number }[];
+    };
+    const first = await delays('first', 5);
+    const second = await delays('second', 5);
+    const retries = first.filter((a) => a.attempt > 1);
+    assert.ok(retries.length >= 10, `${retries.length} retries`);
+    assert.ok(retries.every((a) => a.delay_before_ms > 0));
+    assert.deepEqual(second, first);
+    const otherSeed = await delays('other-seed', 6);
+    assert.notDeepEqual(
+      otherSeed.filter((a) => a.attempt > 1).map((a) => a.delay_before_ms),
+      retries.map((a) => a.delay_before_ms),
+      'the seed drives the waits',
+    );
+  });
+
   it('samples deterministically by id and seed, then applies --limit', async (t) => {
     const s = await setup(t, 60);
     const summary = await runShadow(

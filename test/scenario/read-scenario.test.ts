@@ -138,6 +138,20 @@ describe('readScenario', () => {
 });
 
 describe('validateScenario', () => {
+  it('counts the valid prompts `select` keeps in the same pass (invalid and duplicate lines never count)', async () => {
+    const path = file('select.jsonl', [
+      { id: 'a1', model: 'm', messages: user('x') },
+      { id: 'b1', model: 'm', messages: user('x') },
+      '{"id": "a2", "model":',
+      { id: 'a1', model: 'm', messages: user('duplicate') },
+      { id: 'a3', model: 'm', messages: user('x') },
+    ]);
+    const v = await validateScenario(path, { select: (id) => id.startsWith('a') });
+    assert.equal(v.valid, 3);
+    assert.equal(v.selected, 2);
+    assert.equal((await validateScenario(path)).selected, 3);
+  });
+
   it('reports every kind of problem as FILE:LINE', async () => {
     const path = file('bad.jsonl', [
       { id: 'ok', model: 'm', messages: user('fine') },

@@ -6,7 +6,6 @@ import { formatMs, formatPct, formatShare, formatUsd } from '../../report/number
 import { decisionSummary } from '../../report/report-text.js';
 import { buildShadowReport } from '../../report/shadow-model.js';
 import type { ShadowReport } from '../../report/shadow-report.js';
-import { ProgressBar } from '../../runner/progress-bar.js';
 import { runShadow } from '../../runner/shadow-run.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
@@ -15,6 +14,7 @@ import { loadSimProfile } from '../../sim/profiles.js';
 import { type SimServer, startSimServer } from '../../sim/server.js';
 import { openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../io.js';
+import { ProgressBar } from '../progress-bar.js';
 import { parseFormats, writeShadowReportFiles } from '../report-files.js';
 
 interface DemoArgs {

@@ -4,12 +4,12 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { loadPriceFile, withFilePrices } from '../../pricing/litellm-prices.js';
-import { ProgressBar } from '../../runner/progress-bar.js';
 import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
 import { recordedModels } from '../../scenario/scenario-models.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../io.js';
+import { ProgressBar } from '../progress-bar.js';
 
 interface RunArgs {
   config?: string;

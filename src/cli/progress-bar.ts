@@ -1,22 +1,9 @@
-import type { TextSink } from '../cli/io.js';
+import type { Arm } from '../runner/arms.js';
+import type { ProgressSnapshot } from '../runner/run-progress.js';
 import type { Clock } from '../shared/clock.js';
-import type { Arm, ArmCounts } from './arms.js';
+import type { TextSink } from './io.js';
 
-/** What the runner reports as prompts finish. */
-export interface ProgressSnapshot {
-  /** Prompts whose arms have all finished, earlier sessions of a resumed run included. */
-  done: number;
-  /** Prompts selected for the run; null while unknown. */
-  total: number | null;
-  /** Prompts finished in this session (the rate is computed from these). */
-  doneThisSession: number;
-  /** Since this session started, ms. */
-  elapsedMs: number;
-  /** Finished requests per arm, this session. */
-  arms: Partial<Record<Arm, ArmCounts>>;
-  spentUsd: number;
-  budgetUsd: number | null;
-}
+export type { ProgressSnapshot };
 
 export interface ProgressBarOptions {
   /** Shortest time between two redraws on a terminal, ms. Default 100 (~10 per second). */

@@ -7,7 +7,7 @@ import {
   type ProgressSnapshot,
   renderProgressLine,
   renderProgressStatus,
-} from '../../src/runner/progress-bar.js';
+} from '../../src/cli/progress-bar.js';
 import { FakeClock } from '../../src/shared/clock.js';
 
 function snapshot(over: Partial<ProgressSnapshot> = {}): ProgressSnapshot {

@@ -1,0 +1,147 @@
+/**
+ * The `runs` row across a session: created (or reopened on resume, with its
+ * leftovers cleaned), then finished with its status, and read back as the
+ * summary `shadowgate run --json` prints.
+ */
+import { redactedConfigJson } from '../config/redacted-config.js';
+import { pricesJson } from '../pricing/prices-in-force.js';
+import type { Rng } from '../shared/clock.js';
+import { InterruptedError } from '../shared/errors.js';
+import type { Database } from '../store/open-store.js';
+import type { RunStatus } from '../store/rows.js';
+import { listRuns } from '../store/run-queries.js';
+import type { RunStore } from '../store/run-store.js';
+import type { Arm } from './arms.js';
+import { fillSplitPairSimilarity } from './pair-similarity.js';
+import { newRunId } from './run-id.js';
+import type { RunPlan } from './run-plan.js';
+
+export interface ArmSummary {
+  requests: number;
+  ok: number;
+  error: number;
+}
+
+/** What `shadowgate run --json` prints. Counts cover the whole run, earlier sessions of a resumed run included. */
+export interface ShadowRunSummary {
+  run_id: string;
+  status: RunStatus;
+  /** Prompts recorded for the run. */
+  prompts: number;
+  /** Prompts selected (sample and limit applied). */
+  total_prompts: number | null;
+  arms: { baseline: ArmSummary; candidate: ArmSummary; baseline_replica?: ArmSummary };
+  spent_usd: number;
+  budget_usd: number | null;
+  db: string;
+  /** This session's wall time, s. */
+  duration_s: number;
+}
+
+/** The run this session writes to. */
+export interface OpenedRun {
+  runId: string;
+  /** Resume: the (prompt, arm) pairs that already have a final row (see completedKey); null for a new run. */
+  completed: Set<string> | null;
+  /** Spend booked by earlier sessions, USD. */
+  spentBeforeUsd: number;
+}
+
+/**
+ * A new run: a fresh id and its `runs` row. A resume: attempt rows without a
+ * final row are deleted (they are redone), the budget updated, the status set
+ * back to `running`.
+ */
+export function openRun(
+  plan: RunPlan,
+  store: RunStore,
+  session: { nowMs: number; label: string | null; idRng: Rng; warn: (line: string) => void },
+): OpenedRun {
+  const run = plan.resumeRun;
+  if (run) {
+    const orphans = store.deleteOrphanAttempts(run.id);
+    if (orphans > 0)
+      session.warn(`resume: deleted ${orphans} attempt row(s) without a final request row; they are redone`);
+    const completed = store.completedKeys(run.id);
+    if (plan.budgetUsd !== run.budget_usd) store.setBudget(run.id, plan.budgetUsd);
+    store.setRunStatus(run.id, 'running', null);
+    return { runId: run.id, completed, spentBeforeUsd: run.spent_usd };
+  }
+  let runId = newRunId(session.nowMs, session.idRng);
+  while (store.getRun(runId)) runId = newRunId(session.nowMs, session.idRng);
+  store.createRun({
+    id: runId,
+    kind: 'shadow',
+    label: session.label,
+    startedAt: new Date(session.nowMs).toISOString(),
+    configJson: redactedConfigJson(plan.config),
+    pricesJson: pricesJson(plan.config),
+    scenarioPath: plan.scenarioPath,
+    scenarioSha256: plan.scenarioSha256,
+    seed: plan.stored.seed,
+    optionsJson: JSON.stringify(plan.stored),
+    budgetUsd: plan.budgetUsd,
+    totalPrompts: plan.totalPrompts,
+  });
+  return { runId, completed: null, spentBeforeUsd: 0 };
+}
+
+/** A fatal error ended the session: the run is `failed` (a failure to record that does not mask the error). */
+export function markFailed(store: RunStore, runId: string, finishedAt: string): void {
+  try {
+    store.setRunStatus(runId, 'failed', finishedAt);
+  } catch {
+    // The original error says more than a failure to record it.
+  }
+}
+
+/**
+ * Records how the session ended. A resumed session first fills the similarity
+ * of pairs whose arms were answered in different sessions. Throws
+ * InterruptedError, naming the resume command, for an interrupted run.
+ */
+export function finishRun(
+  db: Database,
+  store: RunStore,
+  plan: RunPlan,
+  end: { runId: string; status: RunStatus; finishedAt: string; warn: (line: string) => void },
+): void {
+  const { runId } = end;
+  if (plan.resumeRun) {
+    store.flush();
+    const split = fillSplitPairSimilarity(db, runId);
+    if (split.redacted > 0) {
+      end.warn(
+        `resume: ${split.redacted} pair(s) answered across sessions keep similarity NULL: --redact did not store the text it needs`,
+      );
+    }
+  }
+  store.setRunStatus(runId, end.status, end.finishedAt);
+  if (end.status === 'interrupted') {
+    throw new InterruptedError(
+      `interrupted; resume with: shadowgate run --resume ${runId} --db ${plan.dbPath}`,
+    );
+  }
+}
+
+export function summarize(db: Database, runId: string, dbPath: string, durationS: number): ShadowRunSummary {
+  const run = listRuns(db).find((r) => r.id === runId);
+  if (!run) throw new Error(`run ${runId} vanished from ${dbPath}`);
+  const arm = (a: Arm): ArmSummary => {
+    const c = run.arms[a];
+    return { requests: c?.requests ?? 0, ok: c?.ok ?? 0, error: c?.error ?? 0 };
+  };
+  const arms: ShadowRunSummary['arms'] = { baseline: arm('baseline'), candidate: arm('candidate') };
+  if (run.arms.baseline_replica) arms.baseline_replica = arm('baseline_replica');
+  return {
+    run_id: runId,
+    status: run.status,
+    prompts: run.prompts,
+    total_prompts: run.totalPrompts,
+    arms,
+    spent_usd: run.spentUsd,
+    budget_usd: run.budgetUsd,
+    db: dbPath,
+    duration_s: Math.round(durationS * 1000) / 1000,
+  };
+}
