@@ -180,7 +180,7 @@ export async function executeArm(
     base.error_class = result.errorClass;
     base.error_message = ctx.redact ? redactedErrorMessage(f) : f.message;
     base.http_status = f.status;
-    return { row: base, answer: null, streamStarted: f.ttftMs !== null };
+    return { row: base, answer: null, streamStarted: typeof f.ttftMs === 'number' };
   }
 
   const res = result.value;

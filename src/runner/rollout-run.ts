@@ -397,7 +397,7 @@ async function rehearse(
       const threshold = percentage * (BUCKETS / 100);
       while (candidateRouted < plan.minRequestsPerStage && requests < cap && !interrupted && fatal === null) {
         const prompt = prompts[seq % prompts.length]!;
-        const key = stickyKeyOf(prompt, plan.stickyKey);
+        const key = stickyKeyOf(prompt, plan.stickyKey, Math.floor(seq / prompts.length));
         const bucket = bucketOf(key, plan.salt);
         const routedArm = bucket < threshold ? 'candidate' : 'baseline';
         if (routedArm === 'candidate') candidateRouted++;

@@ -10,18 +10,25 @@ describe('shadowgate demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shadowgate-demo-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('creates an --out directory that does not exist yet, relative to the working directory', async () => {
+  test('tells the whole story: week 1 and its gate, a rollout to 100%, a drill rolled back at its first stage; --out is created', async () => {
     const stdout = new BufferSink();
     const stderr = new BufferSink();
     const io: CliIo = { stdout, stderr, env: {}, cwd: dir };
-    const code = await runCli(
-      ['demo', '--out', 'new/reports', '--limit', '20', '--format', 'json', '--json'],
-      io,
-    );
+    const code = await runCli(['demo', '--quick', '--out', 'new/reports', '--prompts', '60', '--json'], io);
     assert.equal(code, 0, stderr.text);
     assert.ok(existsSync(join(dir, 'new', 'reports', 'demo.db')));
     const summary = JSON.parse(stdout.text.trim().split('\n').pop()!);
     assert.equal(summary.db, join(dir, 'new', 'reports', 'demo.db'));
     assert.ok(['promote', 'hold', 'rollback'].includes(summary.decision));
+    assert.deepEqual([summary.rollout.status, summary.rollout.final_percentage], ['completed', 100]);
+    assert.deepEqual([summary.drill.status, summary.drill.final_percentage], ['rolled_back', 0]);
+    const reports = summary.reports as string[];
+    for (const kind of ['shadow', 'rollout'])
+      for (const ext of ['md', 'html', 'json'])
+        assert.ok(
+          reports.some((p) => p.endsWith(`-${kind}.${ext}`) && existsSync(join(dir, p))),
+          `${kind}.${ext} in ${reports.join(', ')}`,
+        );
+    assert.equal(reports.filter((p) => p.endsWith('-rollout.html')).length, 2);
   });
 });

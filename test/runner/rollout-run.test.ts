@@ -166,6 +166,35 @@ describe('runRollout', () => {
     assert.equal(summary.status, 'rolled_back');
   });
 
+  it("falls back when the candidate's open breaker refuses the request: a refusal is a failure before the first byte", async (t) => {
+    const s = await setup(t, steady(), profile('steady', { faultRates: { '500': 1 }, ttft: { fixedMs: 5 } }));
+    const retry = {
+      ...s.config.retry,
+      maxAttempts: 1,
+      breaker: { ...s.config.retry.breaker, consecutiveFailures: 3 },
+    };
+    await runRollout(
+      {
+        ...s,
+        config: { ...s.config, retry },
+        plan: plan({ stages: [50, 100], maxStageRepeats: 0 }),
+        actor: 'ci',
+      },
+      deps(),
+    );
+    const db = openDb(t, s.dbPath);
+    const rows = db
+      .prepare(
+        `SELECT candidate_error_class AS c, fallback, served_arm AS served, outcome, COUNT(*) AS n
+         FROM rollout_requests WHERE routed_arm = 'candidate' GROUP BY 1, 2, 3, 4 ORDER BY 1`,
+      )
+      .all() as { c: string; fallback: number; served: string; outcome: string; n: number }[];
+    const refused = rows.find((r) => r.c === 'circuit_open');
+    assert.ok(refused && refused.n > 50, JSON.stringify(rows));
+    for (const r of rows)
+      assert.deepEqual([r.fallback, r.served, r.outcome], [1, 'baseline', 'ok'], JSON.stringify(r));
+  });
+
   it('holds when the traffic is too little for the gates, after extending the stage', async (t) => {
     const s = await setup(t, steady(), steady());
     const summary = await runRollout(
