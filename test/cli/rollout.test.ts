@@ -3,9 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { BufferSink } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { systemClock } from '../../src/shared/clock.js';
+import { runChild, waitFor } from '../helpers/child-process.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import {
   makePrompts,
@@ -211,5 +213,81 @@ describe('shadowgate rollout', () => {
     assert.match(await page.$eval('h1', (el) => el.textContent ?? ''), /<img src=x/);
     assert.notEqual(await page.title(), '1');
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('shadowgate rollout, spawned', () => {
+  it('kill -9 mid-stage, then --resume: every stage has exactly its requests, none lost or doubled', async (t) => {
+    const dir = tempDir(t, 'shadowgate-rollout-kill-');
+    const slow = profile('steady', { ttft: { fixedMs: 300 }, tpot: { fixedMs: 0 } });
+    const b = await startSim(t, slow);
+    const c = await startSim(t, slow);
+    writeConfig(join(dir, 'exp.json'), simConfigInput(b.url, c.url, { concurrency: 8, stream: false }));
+    writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(100));
+    writeFileSync(
+      join(dir, 'plan.yaml'),
+      'stages: [50, 100]\nminRequestsPerStage: 120\nmaxStageRepeats: 0\nsalt: k\n',
+    );
+    const dbPath = join(dir, 'r.db');
+    const child = runChild(
+      [
+        'rollout',
+        '--config',
+        'exp.json',
+        '--scenario',
+        'prompts.jsonl',
+        '--plan',
+        'plan.yaml',
+        '--db',
+        'r.db',
+      ],
+      dir,
+    );
+    t.after(() => child.child.kill('SIGKILL'));
+    const id = await waitFor(
+      () => {
+        const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+        try {
+          const n = db.prepare('SELECT COUNT(*) FROM rollout_requests').pluck().get() as number;
+          return n >= 30 ? (db.prepare('SELECT id FROM rollouts').pluck().get() as string) : null;
+        } finally {
+          db.close();
+        }
+      },
+      20_000,
+      child.child,
+    );
+    child.child.kill('SIGKILL');
+    assert.equal((await child.exited).signal, 'SIGKILL');
+    const resumed = await cli(dir, 'rollout', '--resume', id, '--db', 'r.db', '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    // The outcome is the gates' business; what matters here is that the stopped stage finished exactly.
+    assert.ok(['completed', 'held'].includes(JSON.parse(resumed.stdout).status), resumed.stdout);
+    const db = new Database(dbPath, { readonly: true });
+    t.after(() => db.close());
+    const stages = db
+      .prepare(
+        `SELECT s.stage, s.start_seq, s.end_seq, s.requests, COUNT(r.seq) AS n, COUNT(DISTINCT r.seq) AS d,
+           SUM(r.routed_arm = 'candidate') AS c
+         FROM rollout_stages s JOIN rollout_requests r ON r.rollout_id = s.rollout_id AND r.stage = s.stage
+         GROUP BY s.stage ORDER BY s.stage`,
+      )
+      .all() as {
+      stage: number;
+      start_seq: number;
+      end_seq: number;
+      requests: number;
+      n: number;
+      d: number;
+      c: number;
+    }[];
+    assert.ok(stages.length >= 1);
+    for (const s of stages) {
+      assert.equal(s.n, s.end_seq - s.start_seq, `stage ${s.stage}`);
+      assert.equal(s.d, s.n);
+      assert.equal(s.requests, s.n);
+      assert.equal(s.c, 120);
+    }
+    if (stages[1]) assert.equal(stages[1].start_seq, stages[0]!.end_seq);
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { BufferSink, type CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { idempotencyKey } from '../../src/retry/idempotency.js';
+import { runChild, waitFor } from '../helpers/child-process.js';
 import {
   finalRowCounts,
   makePrompts,
@@ -19,49 +19,11 @@ import {
   writeJsonl,
 } from '../helpers/shadow-fixtures.js';
 
-const MAIN = resolve('dist/src/cli/main.js');
-
 function io(
   cwd: string,
   env: Record<string, string | undefined> = {},
 ): CliIo & { stdout: BufferSink; stderr: BufferSink } {
   return { stdout: new BufferSink(), stderr: new BufferSink(), env, cwd };
-}
-
-function runChild(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => done({ code, signal })),
-  );
-  return { child, exited, out: () => ({ stdout, stderr }) };
-}
-
-/** Polls until `check` returns a value (the db may not exist yet, or be mid-write). */
-async function waitFor<T>(check: () => T | null, timeoutMs: number, child?: ChildProcess): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = check();
-      if (v !== null) return v;
-    } catch {
-      // not there yet
-    }
-    if (child && child.exitCode !== null) throw new Error(`child exited early with ${child.exitCode}`);
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('shadowgate run', () => {

@@ -236,6 +236,31 @@ describe('runRollout', () => {
     assert.doesNotMatch(fine.stages[0]!.reasons.join('\n'), /sample ratio mismatch/);
   });
 
+  it('twenty seeded A/A rehearsals (the same profile and seed on both arms) never roll back', async (t) => {
+    const aa = profile('openai-like', { latencyScale: 0.005 });
+    const dir = tempDir(t, 'shadowgate-rollout-aa-');
+    const scenarioPath = scenario(dir, 200);
+    const decisions: string[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const b = await startSim(t, aa, seed);
+      const c = await startSim(t, aa, seed);
+      const config = simConfig(b.url, c.url, { concurrency: 32, stream: false });
+      const r = await runRollout(
+        {
+          config,
+          scenarioPath,
+          dbPath: join(dir, `aa-${seed}.db`),
+          plan: plan({ stages: [50, 100], minRequestsPerStage: 100, maxStageRepeats: 0, salt: `aa-${seed}` }),
+          seed,
+          actor: 'ci',
+        },
+        deps(),
+      );
+      decisions.push(r.status);
+    }
+    assert.ok(!decisions.includes('rolled_back'), decisions.join(', '));
+  });
+
   it('resumes an interrupted rehearsal with every request exactly once', async (t) => {
     const s = await setup(t, steady(), steady());
     const p = plan({ stages: [20, 100], minRequestsPerStage: 300 });
