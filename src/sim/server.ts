@@ -54,6 +54,11 @@ export interface SimServer {
   close(): Promise<void>;
   /** Counts: `requests` (completion requests), and one per `x-sim-fault` value. */
   stats(): Record<string, number>;
+  /**
+   * How many times each `Idempotency-Key` arrived: what the server actually
+   * received, so a test can count re-sends (retries carry the same key).
+   */
+  idempotencyKeys(): Map<string, number>;
 }
 
 /** Request header that forces a fault for one request (tests): a fault kind or `none`. */
@@ -108,6 +113,7 @@ class Simulator {
   private readonly limiter: RateLimiter;
   private readonly samples = new Map<number, number>();
   private readonly counts: Record<string, number> = { requests: 0 };
+  private readonly keys = new Map<string, number>();
   private nextId = 0;
   private readonly idPrefix: string;
 
@@ -117,6 +123,10 @@ class Simulator {
     this.limiter = new RateLimiter(options.profile.limits, options.clock ?? systemClock);
     this.idPrefix = (this.seed >>> 0).toString(36);
     for (const fault of ['none', ...FAULT_KINDS, ...LIMITER_FAULTS]) this.counts[fault] = 0;
+  }
+
+  idempotencyKeys(): Map<string, number> {
+    return new Map(this.keys);
   }
 
   stats(): Record<string, number> {
@@ -185,7 +195,10 @@ class Simulator {
     };
     if (api === 'anthropic') headers['request-id'] = `req_sim_${id}`;
     const idempotencyKey = req.headers['idempotency-key'];
-    if (typeof idempotencyKey === 'string') headers['x-sim-idempotency-key'] = idempotencyKey;
+    if (typeof idempotencyKey === 'string') {
+      headers['x-sim-idempotency-key'] = idempotencyKey;
+      this.keys.set(idempotencyKey, (this.keys.get(idempotencyKey) ?? 0) + 1);
+    }
 
     let body: unknown;
     try {
@@ -508,6 +521,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     url: `http://${urlHost}:${port}/v1`,
     port,
     stats: () => sim.stats(),
+    idempotencyKeys: () => sim.idempotencyKeys(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -140,11 +140,11 @@ describe('shadowgate run', () => {
 
   it('spawned: kill -9 mid-run, then --resume completes with one final row per (prompt, arm) and the same keys', async (t) => {
     const dir = tempDir(t);
-    const slow = profile('openai-like', { faultRates: {}, latencyScale: 0.05 });
+    const slow = profile('openai-like', { faultRates: {}, latencyScale: 0.01 });
     const baseline = await startSim(t, slow);
     const candidate = await startSim(t, slow);
     writeConfig(join(dir, 'exp.json'), simConfigInput(baseline.url, candidate.url, { stream: false }));
-    writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(60));
+    writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(400));
     const dbPath = join(dir, 'kill.db');
     const r = runChild(
       [
@@ -185,7 +185,7 @@ describe('shadowgate run', () => {
     const partial = (
       before.prepare('SELECT COUNT(*) AS n FROM requests WHERE run_id = ?').get(runId) as { n: number }
     ).n;
-    assert.ok(partial < 120, `the child was killed mid-run (${partial} rows)`);
+    assert.ok(partial < 800, `the child was killed mid-run (${partial} rows)`);
     const status = (before.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string })
       .status;
     assert.equal(status, 'running');
@@ -199,7 +199,7 @@ describe('shadowgate run', () => {
     const db = openDb(t, dbPath);
     const counts = finalRowCounts(db, runId);
     const replicas = summary.arms.baseline_replica?.requests ?? 0;
-    assert.equal(counts.size, 120 + replicas);
+    assert.equal(counts.size, 800 + replicas);
     assert.ok([...counts.values()].every((c) => c === 1));
     const rows = db
       .prepare('SELECT prompt_id, arm, attempts, idempotency_key FROM requests WHERE run_id = ?')
@@ -222,5 +222,17 @@ describe('shadowgate run', () => {
       assert.equal(attemptCounts.get(`${row.prompt_id}/${row.arm}`), row.attempts);
     }
     assert.equal(attemptCounts.size, rows.length, 'no attempts without a final row');
+
+    // What the servers received: every attempt carries its (run, prompt, arm) key, so a key seen more
+    // often than its stored attempts was sent again after the kill. Only requests in flight at the
+    // kill may be: at most --concurrency prompts, three arms each.
+    const received = new Map([...baseline.idempotencyKeys(), ...candidate.idempotencyKeys()]);
+    let resent = 0;
+    for (const row of rows) {
+      const got = received.get(row.idempotency_key) ?? 0;
+      assert.ok(got >= row.attempts, `${row.idempotency_key}: server saw ${got} < ${row.attempts} stored`);
+      if (got > row.attempts) resent++;
+    }
+    assert.ok(resent <= 4 * 3, `${resent} requests were sent again; only those in flight at the kill may be`);
   });
 });

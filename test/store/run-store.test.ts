@@ -155,6 +155,24 @@ describe('RunStore', () => {
     db.close();
   });
 
+  it('commits a final row by the end of its event-loop turn (group commit), long before the timer', async () => {
+    const path = freshPath();
+    const db = openStore(path);
+    const store = new RunStore(db, { batchSize: 1000, flushIntervalMs: 60_000 });
+    newRun(store);
+    store.insertRequest(request('p1', 'baseline'));
+    store.insertRequest(request('p1', 'candidate'));
+    store.insertAttempt({ run_id: 'r1', prompt_id: 'p1', arm: 'baseline', attempt: 1, started_at: T0 });
+    await new Promise((r) => setImmediate(r));
+    // Another connection, as a resume after kill -9 would open it.
+    const reader = openStore(path, { readonly: true });
+    assert.equal(reader.prepare('SELECT COUNT(*) FROM requests').pluck().get(), 2);
+    assert.equal(reader.prepare('SELECT COUNT(*) FROM attempts').pluck().get(), 1);
+    reader.close();
+    store.close();
+    db.close();
+  });
+
   it('final rows are idempotent: writing them again changes nothing', () => {
     const db = openStore(freshPath());
     const store = new RunStore(db);
