@@ -143,6 +143,27 @@ function check(m: Mention, tree: Map<string, CommandHelp>): string[] {
   return problems;
 }
 
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  let fence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^(```|~~~)/.test(line.trim())) fence = !fence;
+    const h = fence ? null : /^#{1,6} (.*)$/.exec(line);
+    if (!h) continue;
+    const base = h[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
 function docFiles(): string[] {
   return readdirSync(DOCS)
     .filter((f) => f.endsWith('.md'))
@@ -205,15 +226,20 @@ describe('the docs match the CLI', () => {
     assert.deepEqual(missing, []);
   });
 
-  it('every relative link points at a file that exists', () => {
+  it('every relative link points at a file that exists, and at a heading in it', () => {
     const broken: string[] = [];
     for (const f of files) {
       const text = readFileSync(join(ROOT, f), 'utf8');
       for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        const target = m[1]!.split('#')[0]!;
-        if (target === '' || /^[a-z]+:/.test(target)) continue;
-        const rel = normalize(join(dirname(f), target));
-        if (!existsSync(join(ROOT, rel)) && !PENDING.has(rel)) broken.push(`${f}: ${m[1]}`);
+        const [target, anchor] = m[1]!.split('#') as [string, string | undefined];
+        if (/^[a-z]+:/.test(target)) continue;
+        const rel = target === '' ? f : normalize(join(dirname(f), target));
+        if (!existsSync(join(ROOT, rel))) {
+          if (!PENDING.has(rel)) broken.push(`${f}: ${m[1]}`);
+          continue;
+        }
+        if (anchor && rel.endsWith('.md') && !anchors(readFileSync(join(ROOT, rel), 'utf8')).has(anchor))
+          broken.push(`${f}: ${m[1]} (no such heading)`);
       }
     }
     assert.deepEqual(broken, []);
