@@ -1,6 +1,6 @@
 /**
  * Flags of `npm run bench` and the sizes each section uses. Sizes live here as
- * data so BENCHMARKS.md can quote them.
+ * data so docs/benchmarks.md can quote them.
  */
 
 /** Which sections a run measures, in the order they run. */
