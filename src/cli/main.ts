@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-old-space-size=256
 // The shebang caps V8's old space at 256 MB. A replay's live heap stays under ~70 MB at any size, but
 // uncapped, V8 sizes its heap by the machine's memory and peak RSS grows with the run's length
-// (BENCHMARKS.md, "Memory"). Flags on the command line win over NODE_OPTIONS: for another cap, run
+// (docs/benchmarks.md, "Memory"). Flags on the command line win over NODE_OPTIONS: for another cap, run
 // `node --max-old-space-size=N <path to dist/src/cli/main.js> ...`.
 import { EXIT } from '../shared/errors.js';
 import { runCli } from './run-cli.js';

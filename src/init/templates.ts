@@ -77,7 +77,7 @@ export function configTemplate(o: TemplateOptions): string {
   const mapLines = recorded.map((m, i) => `      ${m}: ${candModels[i]!.name}`);
   return `# yaml-language-server: $schema=${o.configSchema}
 # The experiment: the provider you use now (baseline) and the one you may move
-# to (candidate). Reference: the Config section of shadowgate's README.
+# to (candidate). Reference: docs/config.md in shadowgate's repository.
 # Prices are USD per 1M tokens; check them against your provider's price page
 # (or pass \`--prices model_prices_and_context_window.json\` for models left out).
 providers:

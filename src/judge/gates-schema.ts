@@ -28,7 +28,7 @@ export function gateShape(scope: MetricScope | null): ObjectNode {
         node: {
           type: 'string',
           enum: METRIC_NAMES,
-          description: 'A metric name (see the README: Metrics)',
+          description: 'A metric name (see docs/statistics.md: Metrics)',
           message: (v) =>
             typeof v === 'string'
               ? `unknown metric "${v}" (known: ${known.join(', ')})`

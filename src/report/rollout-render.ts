@@ -156,7 +156,7 @@ export function timelineChart(r: RolloutReport): string {
   const W = 720;
   const H = 260;
   const L = 56;
-  const R = 16;
+  const R = 44;
   const T = 34;
   const B = 44;
   const end = Math.max(1, ...r.stages.map((s) => s.endSeq ?? s.startSeq));

@@ -202,11 +202,11 @@ describe('the docs match the CLI', () => {
       'rollout status --json',
       'report shadow --check',
     ]);
-    const bad = mentions('x.md', '`shadowgate rollout --prices FILE`, `shadowgate deploy`', top);
+    const bad = mentions('x.md', '`shadowgate rollout --frobnicate FILE`, `shadowgate deploy`', top);
     assert.deepEqual(
       bad.flatMap((m) => check(m, tree)),
       [
-        'x.md:1: shadowgate rollout has no --prices (in: rollout --prices FILE)',
+        'x.md:1: shadowgate rollout has no --frobnicate (in: rollout --frobnicate FILE)',
         'x.md:1: unknown command "shadowgate deploy"',
       ],
     );

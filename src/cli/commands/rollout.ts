@@ -92,6 +92,10 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
           type: 'string',
           describe: 'who starts it, for the audit trail (default: the OS user)',
         })
+        .option('prices', {
+          type: 'string',
+          describe: "LiteLLM's model_prices_and_context_window.json, for models the config does not price",
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object at the end' })
         .example(
           '$0 rollout --config exp.yaml --scenario prompts.jsonl --plan plan.yaml --shadow-run latest',
