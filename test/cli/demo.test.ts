@@ -24,6 +24,7 @@ describe('shadowgate demo', () => {
     // (never roll it back: the load slows both arms alike). The drill must always roll back.
     assert.ok(['completed', 'held'].includes(summary.rollout.status), summary.rollout.status);
     assert.deepEqual([summary.drill.status, summary.drill.final_percentage], ['rolled_back', 0]);
+    assert.equal(summary.drill.rolled_back_at_percentage, 5, 'flaky is rolled back at its first stage');
     const reports = summary.reports as string[];
     for (const kind of ['shadow', 'rollout'])
       for (const ext of ['md', 'html', 'json'])

@@ -251,6 +251,8 @@ export function demoCommand(ctx: CommandContext): CommandModule<object, DemoArgs
                 rollout_id: drill.rollout_id,
                 status: drill.status,
                 final_percentage: drill.final_percentage,
+                rolled_back_at_percentage:
+                  drill.status === 'rolled_back' ? (drill.stages.at(-1)?.percentage ?? null) : null,
               },
               reports: [...shadowPaths, ...rolloutPaths],
             })}\n`,
