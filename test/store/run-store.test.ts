@@ -55,6 +55,8 @@ describe('openStore', () => {
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.prepare('SELECT COUNT(*) FROM runs').pluck().get(), 1);
     assert.equal(db.prepare('SELECT COUNT(*) FROM rollouts').pluck().get(), 0);
+    assert.equal(db.prepare('SELECT paused_ms FROM runs').pluck().get(), 0);
+    assert.equal(db.prepare('SELECT COUNT(*) FROM breaker_events').pluck().get(), 0);
     db.close();
   });
 
@@ -70,6 +72,7 @@ describe('openStore', () => {
       .all();
     assert.deepEqual(tables, [
       'attempts',
+      'breaker_events',
       'prompts',
       'requests',
       'rollout_events',
