@@ -109,9 +109,10 @@ async function executeRun(
     const targets = new ArmTargets(plan.config, o, deps, clients);
     const breakers = { baseline: targets.baseline.breaker, candidate: targets.candidate.breaker };
     breakerLog = new BreakerLog(runId, breakers, store, clock);
-    pause = new BreakerPause([breakers.baseline, breakers.candidate], clock, (ms) =>
-      store.addPausedMs(runId, ms),
-    );
+    pause = new BreakerPause([breakers.baseline, breakers.candidate], clock, (ms) => {
+      store.addPausedMs(runId, ms);
+      pacer.delayBy(ms);
+    });
     const arms: ArmRunContext & { store: RunStore } = {
       runId,
       clock,
