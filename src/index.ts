@@ -23,7 +23,12 @@ export { renderMarkdown } from './report/render-markdown.js';
 export { buildShadowReport, resolveShadowRunId } from './report/shadow-model.js';
 export type * from './report/shadow-report.js';
 export { RetryBudget } from './retry/budget.js';
-export { type BreakerPermit, type BreakerState, CircuitBreaker } from './retry/circuit-breaker.js';
+export {
+  type BreakerEvent,
+  type BreakerPermit,
+  type BreakerState,
+  CircuitBreaker,
+} from './retry/circuit-breaker.js';
 export { compareContention, simulateContention } from './retry/contention-sim.js';
 export { decide } from './retry/decide.js';
 export * from './retry/execute.js';

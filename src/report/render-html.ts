@@ -16,7 +16,13 @@ import {
   formatShareDelta,
   formatUsd,
 } from './number-format.js';
-import { decisionSummary, errorClassTitle, intervalTitle, sortedArms } from './report-text.js';
+import {
+  breakerSentence,
+  decisionSummary,
+  errorClassTitle,
+  intervalTitle,
+  sortedArms,
+} from './report-text.js';
 import type {
   AgreementReport,
   ArmName,
@@ -217,6 +223,7 @@ function errorsSection(report: ShadowReport): string {
     formatY: (v) => formatCount(v),
   });
   const e = report.comparison.errors;
+  const breakers = breakerSentence(report);
   const rows = arms
     .map(
       (a) =>
@@ -242,6 +249,7 @@ function errorsSection(report: ShadowReport): string {
 ${esc(intervalTitle(report))} ${esc(formatInterval(e.ci, formatShareDelta))}, McNemar p ${esc(formatPValue(e.pValue))}
 over ${esc(formatCount(e.n))} prompts (both failed ${esc(formatCount(e.table.bothFail))},
 only baseline ${esc(formatCount(e.table.onlyBaselineFail))}, only candidate ${esc(formatCount(e.table.onlyCandidateFail))}).</p>
+${breakers === null ? '' : `<p>${esc(breakers)}</p>`}
 <div class="charts">${figure(chart, 'Failed requests per error class. Engine refusals (circuit open, retry budget) are our own engine declining to send, not provider failures.')}</div>
 <table class="data"><thead><tr><th>Arm</th><th class="num">requests</th><th class="num">ok</th><th class="num">error rate</th>
 <th class="num">interval</th><th class="num">provider errors</th><th class="num">engine refusals</th><th class="num">retried</th>

@@ -15,7 +15,14 @@ import {
   formatShareDelta,
   formatUsd,
 } from './number-format.js';
-import { ARM_TITLES, decisionSummary, errorClassTitle, intervalTitle, sortedArms } from './report-text.js';
+import {
+  ARM_TITLES,
+  breakerSentence,
+  decisionSummary,
+  errorClassTitle,
+  intervalTitle,
+  sortedArms,
+} from './report-text.js';
 import type { ArmReport, DistributionSummary, IntervalEstimate, ShadowReport } from './shadow-report.js';
 
 /**
@@ -183,6 +190,11 @@ export function renderMarkdown(report: ShadowReport): string {
       'Retries can hide a failing provider from the final error rate; they still cost latency, money and rate-limit headroom.',
   );
   out.push('');
+  const breakers = breakerSentence(report);
+  if (breakers !== null) {
+    out.push(breakers);
+    out.push('');
+  }
   if (c.refusedPairs > 0) {
     out.push(
       `${formatCount(c.refusedPairs)} prompts are left out of every paired figure: our own engine refused one side ` +

@@ -62,3 +62,23 @@ export function decisionSummary(report: ShadowReport): string {
 export function intervalTitle(report: ShadowReport): string {
   return `${Math.round(report.comparison.confidenceLevel * 1000) / 10}% interval`;
 }
+
+/**
+ * One sentence on the circuit breakers, or null when none opened and the
+ * replay never paused: how often each provider's opened, for how long, and
+ * how long dispatch paused meanwhile.
+ */
+export function breakerSentence(report: ShadowReport): string | null {
+  const { pausedMs, openings } = report.breaker;
+  const opened = (['baseline', 'candidate'] as const).filter((arm) => openings[arm].count > 0);
+  if (opened.length === 0 && pausedMs === 0) return null;
+  const parts = opened.map((arm) => {
+    const { count, openMs } = openings[arm];
+    return `the ${arm}'s opened ${count} time${count === 1 ? '' : 's'} (open ${formatMs(openMs)} in all)`;
+  });
+  return (
+    `Circuit breakers: ${parts.length ? parts.join(', ') : 'none opened'}. ` +
+    `The replay paused dispatch to both arms for ${formatMs(pausedMs)} while a breaker was open, ` +
+    'so prompts were sent once it half-opened instead of being refused.'
+  );
+}

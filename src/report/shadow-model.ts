@@ -9,14 +9,15 @@ import { defaultShadowGates } from '../judge/default-gates.js';
 import { DEFAULT_CONFIDENCE, evaluateGates, type GateSpec } from '../judge/gates.js';
 import type { PriceTable } from '../pricing/litellm-prices.js';
 import { UsageError } from '../shared/errors.js';
-import { ARMS, type ArmName, findRun, scanRequests } from '../store/report-queries.js';
+import { ARMS, type ArmName, breakerOpenings, findRun, scanRequests } from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
 import { compare } from './comparison.js';
 import { gateMetrics } from './gate-metrics.js';
+import { formatMs } from './number-format.js';
 import { priceTable } from './price-table.js';
 import { wasStreaming } from './run-resolution.js';
-import type { ArmReport, MonthlyVolume, ShadowReport } from './shadow-report.js';
+import type { ArmReport, BreakerReport, MonthlyVolume, ShadowReport } from './shadow-report.js';
 
 export { resolveShadowRunId } from './run-resolution.js';
 export type * from './shadow-report.js';
@@ -101,8 +102,15 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     options.gates ?? defaultShadowGates({ streaming: wasStreaming(run) }),
     metrics,
   );
+  const breaker: BreakerReport = {
+    pausedMs: run.pausedMs,
+    openings: { baseline: { count: 0, openMs: 0 }, candidate: { count: 0, openMs: 0 } },
+  };
+  for (const o of breakerOpenings(db, run.id)) breaker.openings[o.arm] = { count: o.count, openMs: o.openMs };
   const refusalFinding = refusalReason(arms.candidate!);
   if (refusalFinding !== null) verdict.reasons.push(refusalFinding);
+  const breakerFinding = breakerReason(breaker);
+  if (breakerFinding !== null) verdict.reasons.push(breakerFinding);
 
   return {
     runId: run.id,
@@ -122,6 +130,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     },
     arms,
     comparison: comparison.report,
+    breaker,
     metrics,
     verdict,
     charts: chartData(
@@ -148,5 +157,15 @@ function refusalReason(candidate: ArmReport): string | null {
   return (
     `finding: our engine refused ${candidate.refused} of ${candidate.requests} candidate requests (${classes}): ` +
     'the candidate failed often enough to trip its breaker or spend its retry budget; refused requests are left out of the quality metrics'
+  );
+}
+
+/** The candidate's breaker opening is a finding even when the pause kept every prompt's evidence. */
+function breakerReason(breaker: BreakerReport): string | null {
+  const { count, openMs } = breaker.openings.candidate;
+  if (count === 0) return null;
+  return (
+    `finding: the candidate's circuit breaker opened ${count} time${count === 1 ? '' : 's'} ` +
+    `(open ${formatMs(openMs)} in all); the replay paused dispatch for ${formatMs(breaker.pausedMs)} so that prompts were not refused meanwhile`
   );
 }

@@ -237,6 +237,14 @@ export interface Comparison {
   };
 }
 
+/** The circuit breakers during the replay: how long dispatch paused, how often each provider's breaker opened. */
+export interface BreakerReport {
+  /** Time the replay held dispatch (both arms) while a breaker was open, ms, every session of the run. */
+  pausedMs: number;
+  /** Per provider; the replica shares the baseline's breaker. */
+  openings: Record<'baseline' | 'candidate', { count: number; openMs: number }>;
+}
+
 /** The gate metrics contract shared with src/judge/: every metric the shadow gates may name. */
 export type GateMetrics = ShadowMetrics;
 
@@ -272,6 +280,7 @@ export interface ShadowReport {
   /** baseline and candidate always; baseline_replica when the run had one. */
   arms: Partial<Record<ArmName, ArmReport>>;
   comparison: Comparison;
+  breaker: BreakerReport;
   metrics: GateMetrics;
   verdict: Verdict;
   charts: ChartData;

@@ -26,6 +26,17 @@ export interface BreakerPermit {
   readonly trial: boolean;
 }
 
+/**
+ * What a breaker tells its subscribers: it opened (refusing every attempt until
+ * `halfOpenAtMs`, monotonic), it closed, or its half-open trial slot was taken
+ * or freed. Fired synchronously, from inside tryPass and the outcome calls.
+ */
+export type BreakerEvent =
+  | { kind: 'open'; openedAtMs: number; halfOpenAtMs: number }
+  | { kind: 'close' }
+  | { kind: 'trial_taken' }
+  | { kind: 'trial_freed' };
+
 const DISABLED_PERMIT: BreakerPermit = Object.freeze({ generation: -1, trial: false });
 
 export class CircuitBreaker {
@@ -39,6 +50,7 @@ export class CircuitBreaker {
   private window: [number, boolean][] = [];
   private windowHead = 0;
   private windowFailures = 0;
+  private listeners: ((e: BreakerEvent) => void)[] = [];
 
   constructor(
     private readonly policy: CircuitBreakerPolicy,
@@ -54,6 +66,28 @@ export class CircuitBreaker {
   }
 
   /**
+   * When `tryPass` could next admit an attempt, monotonic ms: null = now
+   * (closed, disabled, or half-open with the trial slot free); the end of the
+   * cooldown while open; Infinity while a half-open trial is in flight (until
+   * its outcome, which a subscriber hears of).
+   */
+  refusesUntilMs(): number | null {
+    if (!this.policy.enabled) return null;
+    const state = this.state;
+    if (state === 'closed') return null;
+    if (state === 'open') return this.openedAtMs + this.policy.cooldownMs;
+    return this.trialPermit ? Number.POSITIVE_INFINITY : null;
+  }
+
+  /** Hears every open, close and trial-slot change; returns the unsubscribe function. */
+  subscribe(listener: (e: BreakerEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
    * Asks to send an attempt. null = refused (the caller records `circuit_open`).
    * Half-open admits one trial at a time. Always a permit when disabled.
    */
@@ -65,6 +99,7 @@ export class CircuitBreaker {
     this.current = 'half_open';
     if (this.trialPermit) return null;
     this.trialPermit = { generation: this.generation, trial: true };
+    this.emit({ kind: 'trial_taken' });
     return this.trialPermit;
   }
 
@@ -97,7 +132,10 @@ export class CircuitBreaker {
    * slot and the breaker stays half-open, so the next attempt becomes the trial.
    */
   onAbandon(permit: BreakerPermit): void {
-    if (permit.trial && this.trialPermit === permit) this.trialPermit = null;
+    if (permit.trial && this.trialPermit === permit) {
+      this.trialPermit = null;
+      this.emit({ kind: 'trial_freed' });
+    }
   }
 
   /** Whether an outcome belongs to the state the breaker is in now. */
@@ -114,6 +152,11 @@ export class CircuitBreaker {
     this.trialPermit = null;
     this.consecutive = 0;
     this.clearWindow();
+    this.emit({
+      kind: 'open',
+      openedAtMs: this.openedAtMs,
+      halfOpenAtMs: this.openedAtMs + this.policy.cooldownMs,
+    });
   }
 
   private close(): void {
@@ -121,6 +164,11 @@ export class CircuitBreaker {
     this.generation += 1;
     this.trialPermit = null;
     this.clearWindow();
+    this.emit({ kind: 'close' });
+  }
+
+  private emit(e: BreakerEvent): void {
+    for (const l of this.listeners) l(e);
   }
 
   private clearWindow(): void {

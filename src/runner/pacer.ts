@@ -100,6 +100,15 @@ export class Pacer {
     }
   }
 
+  /**
+   * Dispatch was held for `ms` (the breaker pause): recorded pacing shifts its
+   * anchor by as much, so the prompts after a pause keep their recorded
+   * spacing instead of bursting to catch up.
+   */
+  delayBy(ms: number): void {
+    if (this.origin !== null && ms > 0) this.origin.monoMs += ms;
+  }
+
   /** Resolves when nothing is in flight. */
   idle(): Promise<void> {
     if (this.inFlightCount === 0) return Promise.resolve();

@@ -15,6 +15,8 @@ import type { RunRow, RunStatus } from '../store/rows.js';
 import { completedKey, RunStore } from '../store/run-store.js';
 import type { ArmRunContext } from './arm-executor.js';
 import { ArmTargets } from './arm-targets.js';
+import { BreakerLog } from './breaker-log.js';
+import { BreakerPause } from './breaker-pause.js';
 import { BudgetGuard } from './budget-guard.js';
 import { type JitterRngFactory, seededJitter } from './jitter-rng.js';
 import { type PaceMode, Pacer } from './pacer.js';
@@ -95,6 +97,8 @@ async function executeRun(
   const progress = () =>
     tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, plan.budgetUsd);
   const clients: ProviderClient[] = [];
+  let pause: BreakerPause | null = null;
+  let breakerLog: BreakerLog | null = null;
   let fatal: unknown = null;
   const fail = (err: unknown) => {
     fatal ??= err;
@@ -103,6 +107,12 @@ async function executeRun(
 
   try {
     const targets = new ArmTargets(plan.config, o, deps, clients);
+    const breakers = { baseline: targets.baseline.breaker, candidate: targets.candidate.breaker };
+    breakerLog = new BreakerLog(runId, breakers, store, clock);
+    pause = new BreakerPause([breakers.baseline, breakers.candidate], clock, (ms) => {
+      store.addPausedMs(runId, ms);
+      pacer.delayBy(ms);
+    });
     const arms: ArmRunContext & { store: RunStore } = {
       runId,
       clock,
@@ -142,11 +152,18 @@ async function executeRun(
       if (interrupts.dispatchStopped || guard.exhausted) break;
       if (!(await acquireSlot(pacer, guard, prompt.timestampMs, o.pace, interrupts.stopDispatch.signal)))
         break;
-      prompts
+      // After the slot: the prompt goes the moment the breakers let it, not a slot's wait later.
+      const gate = await pause.clear(interrupts.stopDispatch.signal);
+      if (gate === 'stopped') {
+        pacer.release();
+        break;
+      }
+      const running = prompts
         .run(prompt, seq, todo)
         .then(promptDone)
         .catch(fail)
         .finally(() => pacer.release());
+      if (gate === 'probe') pause.probing(running);
     }
     completed = null;
 
@@ -157,6 +174,8 @@ async function executeRun(
     fail(err);
     await pacer.idle();
   } finally {
+    pause?.dispose();
+    breakerLog?.dispose();
     interrupts.dispose();
     await Promise.allSettled(clients.map((c) => c.close()));
   }

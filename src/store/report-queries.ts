@@ -29,14 +29,34 @@ export interface RunRecord {
   spentUsd: number;
   configJson: string;
   optionsJson: string | null;
+  /** Time the replay held dispatch while a circuit breaker was open, ms. */
+  pausedMs: number;
 }
 
 const RUN_COLUMNS = `id, kind, label, status, started_at AS startedAt, finished_at AS finishedAt,
   scenario_path AS scenarioPath, scenario_sha256 AS scenarioSha256, seed, total_prompts AS totalPrompts,
-  budget_usd AS budgetUsd, spent_usd AS spentUsd, config_json AS configJson, options_json AS optionsJson`;
+  budget_usd AS budgetUsd, spent_usd AS spentUsd, config_json AS configJson, options_json AS optionsJson,
+  paused_ms AS pausedMs`;
 
 export function findRun(db: Database, runId: string): RunRecord | undefined {
   return db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(runId) as RunRecord | undefined;
+}
+
+/** A provider's circuit-breaker openings during a run (the replica shares the baseline's breaker). */
+export interface BreakerOpenings {
+  arm: 'baseline' | 'candidate';
+  count: number;
+  /** Open time summed over the openings whose cooldown ended within a session, ms. */
+  openMs: number;
+}
+
+export function breakerOpenings(db: Database, runId: string): BreakerOpenings[] {
+  return db
+    .prepare(
+      `SELECT arm, COUNT(*) AS count, COALESCE(SUM(open_ms), 0) AS openMs
+       FROM breaker_events WHERE run_id = ? GROUP BY arm ORDER BY arm`,
+    )
+    .all(runId) as BreakerOpenings[];
 }
 
 /** Ids of runs of one kind, newest first. */

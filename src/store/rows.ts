@@ -53,6 +53,24 @@ export interface RunRow {
   budget_usd: number | null;
   spent_usd: number;
   total_prompts: number | null;
+  /** Time the shadow replay held dispatch while a circuit breaker was open, ms, every session. */
+  paused_ms: number;
+}
+
+/**
+ * A `breaker_events` row: one opening of a provider's circuit breaker during a
+ * shadow run. `arm` is the provider's arm (`baseline` or `candidate`; the
+ * replica shares the baseline's breaker). `half_open_at` and `open_ms` stay
+ * NULL when the session ended before the cooldown did.
+ */
+export interface BreakerEventRow {
+  run_id: string;
+  arm: 'baseline' | 'candidate';
+  /** 1, 2, ... per (run, arm), across sessions. */
+  seq: number;
+  opened_at: string;
+  half_open_at?: string | null;
+  open_ms?: number | null;
 }
 
 /** A `prompts` row: one per selected prompt of a run. */

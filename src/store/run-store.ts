@@ -3,6 +3,7 @@ import { ShadowgateError } from '../shared/errors.js';
 import {
   ATTEMPT_COLUMNS,
   type AttemptRow,
+  type BreakerEventRow,
   type NewRun,
   PROMPT_COLUMNS,
   type PromptRow,
@@ -55,6 +56,10 @@ export class RunStore {
   private readonly getRunStmt: Database.Statement;
   private readonly completedStmt: Database.Statement;
   private readonly deleteOrphansStmt: Database.Statement;
+  private readonly addPausedStmt: Database.Statement;
+  private readonly insertBreakerEventStmt: Database.Statement;
+  private readonly setBreakerHalfOpenStmt: Database.Statement;
+  private readonly lastBreakerSeqStmt: Database.Statement;
   private readonly writeBatch: () => void;
 
   constructor(db: Database.Database, options: RunStoreOptions = {}) {
@@ -81,6 +86,17 @@ export class RunStore {
          SELECT 1 FROM requests r
          WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`,
     );
+    this.addPausedStmt = db.prepare('UPDATE runs SET paused_ms = paused_ms + ? WHERE id = ?');
+    this.insertBreakerEventStmt = db.prepare(
+      `INSERT OR REPLACE INTO breaker_events (run_id, arm, seq, opened_at, half_open_at, open_ms)
+       VALUES (@run_id, @arm, @seq, @opened_at, @half_open_at, @open_ms)`,
+    );
+    this.setBreakerHalfOpenStmt = db.prepare(
+      'UPDATE breaker_events SET half_open_at = ?, open_ms = ? WHERE run_id = ? AND arm = ? AND seq = ?',
+    );
+    this.lastBreakerSeqStmt = db
+      .prepare('SELECT COALESCE(MAX(seq), 0) FROM breaker_events WHERE run_id = ? AND arm = ?')
+      .pluck();
     this.writeBatch = db.transaction(() => {
       for (const row of this.prompts) this.insertPromptStmt.run(row);
       for (const row of this.attempts) this.insertAttemptStmt.run(row);
@@ -137,6 +153,36 @@ export class RunStore {
 
   setTotalPrompts(id: string, total: number): void {
     this.setTotalPromptsStmt.run(total, id);
+  }
+
+  /** Adds a pause of the replay's dispatch to `runs.paused_ms` (written at once: pauses are rare). */
+  addPausedMs(id: string, ms: number): void {
+    this.checkOpen();
+    if (!(ms > 0)) return;
+    this.addPausedStmt.run(ms, id);
+  }
+
+  /** A breaker opened: its `breaker_events` row, written at once (openings are rare). */
+  insertBreakerEvent(row: BreakerEventRow): void {
+    this.checkOpen();
+    this.insertBreakerEventStmt.run({ half_open_at: null, open_ms: null, ...row });
+  }
+
+  /** The opening `seq` of `arm` reached its half-open moment. */
+  setBreakerHalfOpen(
+    runId: string,
+    arm: BreakerEventRow['arm'],
+    seq: number,
+    halfOpenAt: string,
+    openMs: number,
+  ): void {
+    this.checkOpen();
+    this.setBreakerHalfOpenStmt.run(halfOpenAt, openMs, runId, arm, seq);
+  }
+
+  /** The highest breaker opening seq recorded for (run, arm); 0 when none (a resume numbers on from it). */
+  lastBreakerSeq(runId: string, arm: BreakerEventRow['arm']): number {
+    return this.lastBreakerSeqStmt.get(runId, arm) as number;
   }
 
   insertPrompt(row: PromptRow): void {

@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -186,5 +186,19 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX rollout_requests_by_stage ON rollout_requests (rollout_id, stage);
   CREATE INDEX rollout_events_by_rollout ON rollout_events (rollout_id, id);
+  `,
+  // 3: the shadow replay pauses dispatch while a breaker is open (src/runner/breaker-pause.ts).
+  `
+  ALTER TABLE runs ADD COLUMN paused_ms REAL NOT NULL DEFAULT 0;
+
+  CREATE TABLE breaker_events (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    arm TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    opened_at TEXT NOT NULL,
+    half_open_at TEXT,
+    open_ms REAL,
+    PRIMARY KEY (run_id, arm, seq)
+  );
   `,
 ];

@@ -9,6 +9,9 @@
  * | p4     | ok 400 ms, $0.040, tool  | ok 500 ms, $0.020, sim 0.85    | ok, 0.80  |
  * | p5     | error 503 (3 attempts)   | ok 250 ms, $0.025              |           |
  * | p6     | ok 600 ms (2 attempts)   | error circuit_open             |           |
+ *
+ * The candidate's breaker opened twice (10 s each, the second cut short by the
+ * session's end: no half-open moment) and the replay paused 12.5 s.
  */
 import type { Database } from 'better-sqlite3';
 import { openStore } from '../../src/store/open-store.js';
@@ -234,6 +237,21 @@ export function writeFixture(db: Database, options: FixtureOptions = {}): void {
     }
   }
   for (const row of rows) store.insertRequest(row);
+  store.insertBreakerEvent({
+    run_id: runId,
+    arm: 'candidate',
+    seq: 1,
+    opened_at: '2026-01-05T10:10:00.000Z',
+    half_open_at: '2026-01-05T10:10:10.000Z',
+    open_ms: 10_000,
+  });
+  store.insertBreakerEvent({
+    run_id: runId,
+    arm: 'candidate',
+    seq: 2,
+    opened_at: '2026-01-05T10:20:00.000Z',
+  });
+  store.addPausedMs(runId, 12_500);
   store.setRunStatus(runId, 'completed', '2026-01-05T11:00:00.000Z');
   store.close();
 }

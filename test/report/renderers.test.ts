@@ -51,6 +51,10 @@ describe('renderJson', () => {
       'verdict.decision',
       'verdict.reasons',
       'verdict.gates',
+      'breaker.paused_ms',
+      'breaker.openings.baseline.count',
+      'breaker.openings.candidate.count',
+      'breaker.openings.candidate.open_ms',
     ];
     const armKeys = [
       'requests',
@@ -128,6 +132,13 @@ describe('renderMarkdown', () => {
       assert.ok(md.includes(heading), heading);
     }
     assert.match(md, /\| error-rate \| `candidate\.error_rate` \|/);
+  });
+
+  test('the breaker openings and the pause sit with the engine refusals', () => {
+    const line =
+      "Circuit breakers: the candidate's opened 2 times (open 10.0 s in all). The replay paused dispatch to both arms for 12.5 s";
+    assert.ok(md.includes(line), md);
+    assert.ok(renderHtml(report).includes(line.replace("'", '&#39;')), 'html');
   });
 
   test('hostile text cannot open HTML or break a table row', () => {

@@ -194,11 +194,22 @@ describe('buildShadowReport on the hand-made run', () => {
     assert.ok(report.verdict.gates.every((g) => g.status === 'insufficient'));
     // The candidate's breaker refusal is reported as a finding, not hidden in an insufficient gate.
     assert.match(
-      report.verdict.reasons.at(-1)!,
+      report.verdict.reasons.at(-2)!,
       /^finding: our engine refused 1 of 6 candidate requests \(circuit_open 1\)/,
+    );
+    assert.equal(
+      report.verdict.reasons.at(-1),
+      "finding: the candidate's circuit breaker opened 2 times (open 10.0 s in all); the replay paused dispatch for 12.5 s so that prompts were not refused meanwhile",
     );
     // A streaming run keeps the TTFT gate.
     assert.ok(report.verdict.gates.some((g) => g.metric === 'ttft.p95_ratio'));
+  });
+
+  test('breaker openings per provider and the time dispatch paused', () => {
+    assert.deepEqual(report.breaker, {
+      pausedMs: 12_500,
+      openings: { baseline: { count: 0, openMs: 0 }, candidate: { count: 2, openMs: 10_000 } },
+    });
   });
 
   test('the same db and seed give the same report', () => {

@@ -28,6 +28,30 @@ function succeed(b: CircuitBreaker): void {
 }
 
 describe('CircuitBreaker', () => {
+  it('says until when it refuses and tells subscribers of every open, close and trial-slot change', async () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker(policy, clock);
+    const events: string[] = [];
+    const unsubscribe = b.subscribe((e) =>
+      events.push(e.kind === 'open' ? `open@${e.halfOpenAtMs}` : e.kind),
+    );
+    assert.equal(b.refusesUntilMs(), null);
+    await clock.advance(50);
+    fail(b, 3);
+    assert.equal(b.refusesUntilMs(), 1_050);
+    await clock.advance(1_000);
+    assert.equal(b.refusesUntilMs(), null, 'half-open with the trial slot free admits now');
+    const trial = pass(b);
+    assert.equal(b.refusesUntilMs(), Number.POSITIVE_INFINITY);
+    b.onAbandon(trial);
+    assert.equal(b.refusesUntilMs(), null);
+    succeed(b);
+    assert.deepEqual(events, ['open@1050', 'trial_taken', 'trial_freed', 'trial_taken', 'close']);
+    unsubscribe();
+    fail(b, 3);
+    assert.equal(events.length, 5);
+  });
+
   it('opens after N consecutive failures, not before', () => {
     const b = new CircuitBreaker(policy, new FakeClock());
     fail(b, 2);

@@ -82,6 +82,24 @@ describe('Pacer', () => {
     assert.deepEqual(run.startedAt, [0, 500, 500, 2500, 2500, 2500]);
   });
 
+  it('a pause shifts recorded pacing: the prompts after it keep their spacing', async () => {
+    const clock = new FakeClock();
+    const pacer = new Pacer({ concurrency: 100, pace: 'recorded' }, clock);
+    const t0 = 1_700_000_000_000;
+    await pacer.acquire(t0);
+    await clock.advance(3000);
+    pacer.delayBy(3000);
+    const next = pacer.acquire(t0 + 1000);
+    let started = -1;
+    void next.then(() => (started = clock.monotonic()));
+    await clock.advance(999);
+    await settle();
+    assert.equal(started, -1, 'not before its recorded spacing after the pause');
+    await clock.advance(1);
+    await settle();
+    assert.equal(started, 4000);
+  });
+
   it('is cancellable while waiting for a slot or a recorded moment, and then holds no slot', async () => {
     const clock = new FakeClock();
     const pacer = new Pacer({ concurrency: 1, pace: 'recorded' }, clock);

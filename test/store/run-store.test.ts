@@ -55,6 +55,8 @@ describe('openStore', () => {
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.prepare('SELECT COUNT(*) FROM runs').pluck().get(), 1);
     assert.equal(db.prepare('SELECT COUNT(*) FROM rollouts').pluck().get(), 0);
+    assert.equal(db.prepare('SELECT paused_ms FROM runs').pluck().get(), 0);
+    assert.equal(db.prepare('SELECT COUNT(*) FROM breaker_events').pluck().get(), 0);
     db.close();
   });
 
@@ -70,6 +72,7 @@ describe('openStore', () => {
       .all();
     assert.deepEqual(tables, [
       'attempts',
+      'breaker_events',
       'prompts',
       'requests',
       'rollout_events',
@@ -112,6 +115,27 @@ describe('openStore', () => {
 });
 
 describe('RunStore', () => {
+  it('records breaker openings and pauses at once; a resume numbers openings on', () => {
+    const db = openStore(freshPath());
+    const store = new RunStore(db, { flushIntervalMs: 0 });
+    newRun(store);
+    assert.equal(store.lastBreakerSeq('r1', 'candidate'), 0);
+    store.insertBreakerEvent({ run_id: 'r1', arm: 'candidate', seq: 1, opened_at: T0 });
+    store.setBreakerHalfOpen('r1', 'candidate', 1, '2026-01-05T10:00:10.000Z', 10_000);
+    store.insertBreakerEvent({ run_id: 'r1', arm: 'candidate', seq: 2, opened_at: T0 });
+    store.addPausedMs('r1', 250.5);
+    store.addPausedMs('r1', 100);
+    assert.equal(store.lastBreakerSeq('r1', 'candidate'), 2);
+    assert.equal(store.lastBreakerSeq('r1', 'baseline'), 0);
+    assert.deepEqual(db.prepare('SELECT seq, half_open_at, open_ms FROM breaker_events ORDER BY seq').all(), [
+      { seq: 1, half_open_at: '2026-01-05T10:00:10.000Z', open_ms: 10_000 },
+      { seq: 2, half_open_at: null, open_ms: null },
+    ]);
+    assert.equal(store.getRun('r1')!.paused_ms, 350.5);
+    store.close();
+    db.close();
+  });
+
   it('buffers rows and writes them in one batch at the batch size', () => {
     const db = openStore(freshPath());
     const store = new RunStore(db, { batchSize: 4, flushIntervalMs: 0 });
