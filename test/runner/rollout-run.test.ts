@@ -53,11 +53,13 @@ const steady = () => profile('steady', { ttft: { fixedMs: 20 }, tpot: { fixedMs:
 
 describe('runRollout', () => {
   it('walks a good candidate through every stage to 100%, recording each move', async (t) => {
+    // 600 a stage: the p95 of openai-like's heavy tail needs several hundred samples before the
+    // upper end of its confidence sequence is tight enough to pass a 1.5x tolerance.
     const s = await setup(t, profile('openai-like'), profile('relay-fast'));
     const summary = await runRollout(
       {
         ...s,
-        plan: plan({ stages: [25, 50, 100], minRequestsPerStage: 300, stickyKey: ['metadata.user_id'] }),
+        plan: plan({ stages: [25, 50, 100], minRequestsPerStage: 600, stickyKey: ['metadata.user_id'] }),
         actor: 'tester',
       },
       deps(),
@@ -87,7 +89,7 @@ describe('runRollout', () => {
         `SELECT stage, SUM(routed_arm = 'candidate') AS c, COUNT(*) AS n FROM rollout_requests GROUP BY stage ORDER BY stage`,
       )
       .all() as { stage: number; c: number; n: number }[];
-    for (const row of perStage) assert.equal(row.c, 300);
+    for (const row of perStage) assert.equal(row.c, 600);
     // Stickiness in the stored rows: the same key never went back to the baseline at a higher stage.
     const keys = db
       .prepare('SELECT sticky_key_hash AS k, stage, routed_arm AS arm FROM rollout_requests ORDER BY seq')
