@@ -32,44 +32,54 @@ export function parseFormats(text: string): ReportFormat[] {
   return [...new Set(names)] as ReportFormat[];
 }
 
-/**
- * Writes `<outDir>/<run-id>-shadow.<format>` for each format (creating outDir)
- * and returns the paths as a user should see them: relative to cwd when inside it.
- */
-export function writeShadowReportFiles(
-  report: ShadowReport,
-  formats: readonly ReportFormat[],
-  outDir: string,
-  cwd: string,
-): string[] {
-  const dir = resolve(cwd, outDir);
-  mkdirSync(dir, { recursive: true });
-  return formats.map((format) => {
-    const path = join(dir, `${safeFileName(report.runId)}-shadow.${format}`);
-    writeFileSync(path, REPORT_FORMATS[format](report));
-    const shown = relative(cwd, path);
-    return shown.startsWith('..') ? path : shown;
-  });
-}
-
 const ROLLOUT_FORMATS = {
   md: renderRolloutMarkdown,
   html: renderRolloutHtml,
   json: renderRolloutJson,
 } as const satisfies Record<ReportFormat, (report: RolloutReport) => string>;
 
-/** Writes `<outDir>/<rollout-id>-rollout.<format>` for each format, as writeShadowReportFiles does. */
+/** Writes `<outDir>/<run-id>-shadow.<format>` for each format; see writeReportFiles. */
+export function writeShadowReportFiles(
+  report: ShadowReport,
+  formats: readonly ReportFormat[],
+  outDir: string,
+  cwd: string,
+): string[] {
+  return writeReportFiles(`${report.runId}-shadow`, formats, (f) => REPORT_FORMATS[f](report), outDir, cwd);
+}
+
+/** Writes `<outDir>/<rollout-id>-rollout.<format>` for each format; see writeReportFiles. */
 export function writeRolloutReportFiles(
   report: RolloutReport,
   formats: readonly ReportFormat[],
   outDir: string,
   cwd: string,
 ): string[] {
+  return writeReportFiles(
+    `${report.rolloutId}-rollout`,
+    formats,
+    (f) => ROLLOUT_FORMATS[f](report),
+    outDir,
+    cwd,
+  );
+}
+
+/**
+ * Writes `<outDir>/<stem>.<format>` for each format (creating outDir) and
+ * returns the paths as a user should see them: relative to cwd when inside it.
+ */
+function writeReportFiles(
+  stem: string,
+  formats: readonly ReportFormat[],
+  render: (format: ReportFormat) => string,
+  outDir: string,
+  cwd: string,
+): string[] {
   const dir = resolve(cwd, outDir);
   mkdirSync(dir, { recursive: true });
   return formats.map((format) => {
-    const path = join(dir, `${safeFileName(report.rolloutId)}-rollout.${format}`);
-    writeFileSync(path, ROLLOUT_FORMATS[format](report));
+    const path = join(dir, `${safeFileName(stem)}.${format}`);
+    writeFileSync(path, render(format));
     const shown = relative(cwd, path);
     return shown.startsWith('..') ? path : shown;
   });

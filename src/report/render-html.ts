@@ -51,8 +51,11 @@ function armSeries(arm: ArmName): Series {
   return { name: SHORT_ARM[arm], color: ARM_COLORS[arm], dashed: arm === 'baseline_replica' };
 }
 
-export function renderHtml(report: ShadowReport): string {
-  const title = `Shadow report: ${report.run.label ?? report.runId}`;
+/**
+ * One self-contained page around `body`: inline CSS, a Content-Security-Policy
+ * that allows no script and no external URL. Shared by both reports.
+ */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -64,7 +67,18 @@ export function renderHtml(report: ShadowReport): string {
 </head>
 <body>
 <main>
-${header(report, title)}
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+export function renderHtml(report: ShadowReport): string {
+  const title = `Shadow report: ${report.run.label ?? report.runId}`;
+  return htmlPage(
+    title,
+    `${header(report, title)}
 ${cards(report)}
 ${latencySection(report)}
 ${errorsSection(report)}
@@ -72,11 +86,8 @@ ${costSection(report)}
 ${outputsSection(report)}
 ${verdictSection(report)}
 <footer>Generated ${esc(report.generatedAt)} by shadowgate from run <code>${esc(report.runId)}</code>.
-Percentiles interpolate linearly between closest ranks (numpy's default). Intervals are two-sided ${esc(intervalTitle(report))}s: each end is a one-sided ${esc(String(report.confidence * 100))}% bound.</footer>
-</main>
-</body>
-</html>
-`;
+Percentiles interpolate linearly between closest ranks (numpy's default). Intervals are two-sided ${esc(intervalTitle(report))}s: each end is a one-sided ${esc(String(report.confidence * 100))}% bound.</footer>`,
+  );
 }
 
 function header(report: ShadowReport, title: string): string {
@@ -449,7 +460,7 @@ ${reasons}
 </section>`;
 }
 
-export const REPORT_CSS = `
+const REPORT_CSS = `
 :root { --ink: #1f2328; --muted: #656d76; --line: #d0d7de; --soft: #f6f8fa;
   --promote: #1a7f37; --hold: #9a6700; --rollback: #cf222e; }
 * { box-sizing: border-box; }

@@ -14,7 +14,7 @@ import {
   formatShare,
   formatUsd,
 } from './number-format.js';
-import { ARM_COLORS, REPORT_CSS } from './render-html.js';
+import { ARM_COLORS, htmlPage } from './render-html.js';
 import { escapeMarkdown } from './render-markdown.js';
 import type { RolloutArmStats, RolloutReport, RolloutStageReport } from './rollout-model.js';
 import { escapeHtml as esc } from './svg-charts.js';
@@ -240,18 +240,9 @@ ${gateTable(s.gates)}</section>`,
         `<tr><td>${esc(e.at)}</td><td>${esc(e.actor)}${e.automatic ? ' (gates)' : ''}</td><td>${esc(`${e.fromPercentage ?? '–'}% ${e.fromStatus ?? ''} → ${e.toPercentage ?? '–'}% ${e.toStatus ?? ''}`)}</td><td>${esc(e.reason)}</td></tr>`,
     )
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-<header><h1>${esc(title)}</h1><p class="meta">rollout <code>${esc(r.rolloutId)}</code> · stages ${esc(r.plan.stages.join(' → '))} · salt <code>${esc(r.rollout.salt)}</code> · hashVersion ${r.rollout.hashVersion} · scenario cycled ${r.rollout.cycles}×</p></header>
+  return htmlPage(
+    title,
+    `<header><h1>${esc(title)}</h1><p class="meta">rollout <code>${esc(r.rolloutId)}</code> · stages ${esc(r.plan.stages.join(' → '))} · salt <code>${esc(r.rollout.salt)}</code> · hashVersion ${r.rollout.hashVersion} · scenario cycled ${r.rollout.cycles}×</p></header>
 <section class="cards">
 <div class="card decision decision-${decisionClass}" data-final-status="${esc(r.rollout.status)}"><div class="card-label">Final state</div><div class="card-value">${esc(r.final.headline)}</div><div class="card-note">${esc(r.final.reason)}</div></div>
 <div class="card"><div class="card-label">Saved against all-baseline</div><div class="card-value">${esc(formatUsd(c.savingsUsd))}</div><div class="card-note">${esc(formatPct(c.savingsPct))} · fallbacks cost ${esc(formatUsd(c.fallbackExtraUsd))}</div></div>
@@ -267,9 +258,6 @@ ${gateTable(s.gates)}</section>`,
 </tbody></table></section>
 <section><h2>Audit trail</h2><table class="data"><thead><tr><th>when</th><th>actor</th><th>move</th><th>reason</th></tr></thead><tbody>${events}</tbody></table></section>
 <section><h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>
-<footer>Generated ${esc(r.generatedAt)} by shadowgate.</footer>
-</main>
-</body>
-</html>
-`;
+<footer>Generated ${esc(r.generatedAt)} by shadowgate.</footer>`,
+  );
 }
