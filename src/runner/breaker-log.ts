@@ -36,7 +36,9 @@ export class BreakerLog {
             seq: at,
             opened_at: new Date(openedWallMs).toISOString(),
           });
-          const openMs = e.halfOpenAtMs - e.openedAtMs;
+          // Whole milliseconds: monotonic readings are fractional, so their
+          // difference can be 149.99999999999991 for a 150 ms cooldown.
+          const openMs = Math.round(e.halfOpenAtMs - e.openedAtMs);
           const cancel = clock.setTimer(openMs, () => {
             this.timers.delete(cancel);
             store.setBreakerHalfOpen(runId, arm, at, new Date(openedWallMs + openMs).toISOString(), openMs);

@@ -65,7 +65,8 @@ export class BreakerPause {
       }
     } finally {
       if (pausedAtMs !== null) {
-        const ms = this.clock.monotonic() - pausedAtMs;
+        // Whole milliseconds, as runs.paused_ms holds them.
+        const ms = Math.round(this.clock.monotonic() - pausedAtMs);
         this.pausedTotalMs += ms;
         this.onPaused(ms);
       }

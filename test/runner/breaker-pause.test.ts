@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { CircuitBreaker } from '../../src/retry/circuit-breaker.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/retry/policy.js';
+import { BreakerLog } from '../../src/runner/breaker-log.js';
 import { BreakerPause, type PauseGate } from '../../src/runner/breaker-pause.js';
 import { runShadow } from '../../src/runner/shadow-run.js';
 import { FakeClock, systemClock } from '../../src/shared/clock.js';
@@ -102,6 +103,39 @@ describe('BreakerPause', () => {
     assert.equal(await gate, 'stopped');
     assert.equal(pause.pausedMs, 300);
     assert.equal(clock.pendingSleeps, 0, 'no timer left behind');
+  });
+});
+
+describe('BreakerLog', () => {
+  it('records whole milliseconds when the monotonic clock reads fractions', async () => {
+    // At this reading, (t + 150) - t is 150.00000000000728 in floating point.
+    const clock = new FakeClock(65507.24987983307);
+    const candidate = new CircuitBreaker({ ...breakerPolicy, cooldownMs: 150 }, clock);
+    const baseline = new CircuitBreaker(breakerPolicy, clock);
+    const halfOpen: { openMs: number; at: string }[] = [];
+    const pauses: number[] = [];
+    const log = new BreakerLog(
+      'r1',
+      { baseline, candidate },
+      {
+        insertBreakerEvent: () => {},
+        setBreakerHalfOpen: (_run, _arm, _seq, at, openMs) => halfOpen.push({ openMs, at }),
+        lastBreakerSeq: () => 0,
+      },
+      clock,
+    );
+    const pause = new BreakerPause([baseline, candidate], clock, (ms) => pauses.push(ms));
+    trip(candidate);
+    const gate = pause.clear(new AbortController().signal);
+    await clock.advance(150);
+    assert.equal(await gate, 'probe');
+    log.dispose();
+    assert.deepEqual(
+      halfOpen.map((h) => h.openMs),
+      [150],
+    );
+    assert.deepEqual(pauses, [150]);
+    assert.ok(Number.isInteger(pause.pausedMs));
   });
 });
 
