@@ -33,6 +33,8 @@ export interface ShadowRunSummary {
   arms: { baseline: ArmSummary; candidate: ArmSummary; baseline_replica?: ArmSummary };
   spent_usd: number;
   budget_usd: number | null;
+  /** Time dispatch paused while a circuit breaker was open, ms, all sessions (see breaker_events). */
+  paused_ms: number;
   db: string;
   /** This session's wall time, s. */
   duration_s: number;
@@ -141,6 +143,7 @@ export function summarize(db: Database, runId: string, dbPath: string, durationS
     arms,
     spent_usd: run.spentUsd,
     budget_usd: run.budgetUsd,
+    paused_ms: run.pausedMs,
     db: dbPath,
     duration_s: Math.round(durationS * 1000) / 1000,
   };
