@@ -51,14 +51,16 @@ export interface AttemptCostBasis {
  * - abandoned: the worst case, as it may still run to its output cap;
  * - otherwise every input token at the dearest input price, plus output:
  *   for a stream, what had streamed (estimateTextTokens); for a whole (JSON)
- *   answer, the output cap, since the model may have finished it before the
- *   body broke or the timer fired.
+ *   answer, or a stream that broke the protocol, the output cap, since the
+ *   model may have finished it before the body broke or the timer fired.
  */
 export function estimatedFailureCostUsd(f: FailedAttempt, basis: AttemptCostBasis): number {
   const worstUsd = worstCaseCostUsd(basis.estimatedInputTokens, basis.maxOutputTokens, basis.prices);
   if (f.abandoned) return worstUsd;
   if (UNBILLED_ERROR_CLASSES.includes(f.errorClass)) return 0;
   if (f.errorClass === 'network' && !f.bytesArrived) return 0;
-  const outputTokens = f.streamed ? estimateTextTokens(f.partialOutputText ?? '') : basis.maxOutputTokens;
+  // A stream that broke the protocol may have gone on generating past what we could read.
+  const partialIsAll = f.streamed && f.errorClass !== 'protocol';
+  const outputTokens = partialIsAll ? estimateTextTokens(f.partialOutputText ?? '') : basis.maxOutputTokens;
   return Math.min(worstUsd, worstCaseCostUsd(basis.estimatedInputTokens, outputTokens, basis.prices));
 }
