@@ -71,8 +71,11 @@ export class RunStore {
     this.insertPromptStmt = db.prepare(insertOrIgnore('prompts', PROMPT_COLUMNS));
     this.insertAttemptStmt = db.prepare(insertOrIgnore('attempts', ATTEMPT_COLUMNS));
     this.insertRequestStmt = db.prepare(insertOrIgnore('requests', REQUEST_COLUMNS));
+    // Float drift of many additions and releases must not leave a phantom reservation behind.
     this.addSpendStmt = db.prepare(
-      'UPDATE runs SET spent_usd = spent_usd + ?, reserved_usd = MAX(0, reserved_usd - ?) WHERE id = ?',
+      `UPDATE runs SET spent_usd = spent_usd + @spent,
+         reserved_usd = CASE WHEN reserved_usd - @released < 1e-12 THEN 0 ELSE reserved_usd - @released END
+       WHERE id = @id`,
     );
     this.reserveStmt = db.prepare('UPDATE runs SET reserved_usd = reserved_usd + ? WHERE id = ?');
     this.settleLostStmt = db.prepare(
@@ -110,7 +113,8 @@ export class RunStore {
       for (const row of this.prompts) this.insertPromptStmt.run(row);
       for (const row of this.attempts) this.insertAttemptStmt.run(row);
       for (const row of this.requests) this.insertRequestStmt.run(row);
-      for (const [runId, p] of this.pendingSpendUsd) this.addSpendStmt.run(p.spentUsd, p.releasedUsd, runId);
+      for (const [runId, p] of this.pendingSpendUsd)
+        this.addSpendStmt.run({ spent: p.spentUsd, released: p.releasedUsd, id: runId });
     });
   }
 
