@@ -144,7 +144,8 @@ export async function executeArm(
       guard.settle(reservation, attemptCostUsd);
       reservation = null;
     }
-    totalCostUsd += attemptCostUsd;
+    // The final row's cost stays reported usage; estimates live in the attempt rows and the run's spend.
+    if (!estimated) totalCostUsd += attemptCostUsd;
     // Before the row: spend and the reservation's release commit in the row's transaction.
     store.addSpend(runId, attemptCostUsd, releasedUsd);
     store.insertAttempt(
