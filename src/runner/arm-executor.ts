@@ -1,6 +1,6 @@
 import type { ModelConfig, ProviderConfig } from '../config/types.js';
 import { costUsd, estimateInputTokens, maxOutputTokens } from '../pricing/cost.js';
-import { estimatedFailureCostUsd } from '../pricing/failure-cost.js';
+import { type AttemptCostBasis, estimatedFailureCostUsd } from '../pricing/failure-cost.js';
 import type { ChatRequest, ProviderClient, ProviderResponse } from '../providers/types.js';
 import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
@@ -114,19 +114,23 @@ export async function executeArm(
   let reservation: BudgetReservation | null = null;
   let totalCostUsd = 0;
   let refused = false;
-  const costBasis = req.prices && {
-    estimatedInputTokens: req.estimatedInputTokens ?? estimateInputTokens(req.request),
-    maxOutputTokens: req.maxOutputTokens ?? maxOutputTokens(req.request),
-    prices: req.prices,
-  };
+  const prices = req.prices;
+  // Only a failure needs the request's side of the estimate: the answered path never counts characters.
+  let failureBasis: AttemptCostBasis | null = null;
+  const basis = (p: ModelConfig): AttemptCostBasis =>
+    (failureBasis ??= {
+      estimatedInputTokens: req.estimatedInputTokens ?? estimateInputTokens(req.request),
+      maxOutputTokens: req.maxOutputTokens ?? maxOutputTokens(req.request),
+      prices: p,
+    });
 
   // The engine hands each attempt its own answer: an abandoned attempt that
   // resolves late never lends its usage to the attempt after it.
   const onAttempt = (e: AttemptEvent, response: ProviderResponse | null): void => {
     let attemptCostUsd = 0;
     let estimated = false;
-    if (costBasis && response) attemptCostUsd = costUsd(response.usage, costBasis.prices);
-    else if (costBasis && e.failure) {
+    if (prices && response) attemptCostUsd = costUsd(response.usage, prices);
+    else if (prices && e.failure) {
       attemptCostUsd = estimatedFailureCostUsd(
         {
           errorClass: e.failure.errorClass,
@@ -135,7 +139,7 @@ export async function executeArm(
           abandoned: e.abandoned,
           partialOutputText: e.failure.partialOutputText,
         },
-        costBasis,
+        basis(prices),
       );
       estimated = attemptCostUsd > 0;
     }
@@ -155,7 +159,7 @@ export async function executeArm(
         arm,
         e,
         response,
-        costBasis ? attemptCostUsd : null,
+        prices ? attemptCostUsd : null,
         estimated,
         ctx.redact,
       ),
