@@ -100,7 +100,7 @@ export function verdictOfKnownTruth(truth: Truth, prompts: number, seed: number)
   }
 }
 
-function writeRun(db: Database.Database, truth: Truth, prompts: number, seed: number): void {
+export function writeRun(db: Database.Database, truth: Truth, prompts: number, seed: number): void {
   const rng = seededRng(seed);
   const v = new RandomVariates(rng);
   const store = new RunStore(db, { batchSize: 100_000, flushIntervalMs: 0 });
