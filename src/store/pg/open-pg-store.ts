@@ -22,6 +22,8 @@ export interface PgStoreOptions {
   readonly?: boolean;
   /** How long connecting may take before it is given up, ms. Default 5000. */
   connectTimeoutMs?: number;
+  /** How long a query may take before the driver gives up on it, ms. Default: no limit. */
+  queryTimeoutMs?: number;
 }
 
 const INT8_OID = 20;
@@ -52,6 +54,7 @@ export async function connectPg(url: string, options: PgStoreOptions = {}): Prom
     connectionTimeoutMillis: Math.max(1, options.connectTimeoutMs ?? 5000),
     application_name: 'shadowgate',
     types: storeTypes,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
   // An idle client whose server goes away emits 'error'; without a listener that would end the process.
   client.on('error', () => {});
