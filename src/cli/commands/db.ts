@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { describeDbLocation, parseDbLocation } from '../../store/db-url.js';
-import { type CopiedRun, copyRuns } from '../../store/pg/copy-runs.js';
+import type { CopiedRun } from '../../store/pg/copy-runs.js';
 import type { CommandContext } from '../io.js';
 
 interface CopyArgs {
@@ -57,6 +57,8 @@ function copyCommand(ctx: CommandContext): CommandModule<object, CopyArgs> {
       const { io } = ctx;
       const from = parseDbLocation(argv.from, io.cwd, '--from');
       const to = parseDbLocation(argv.to, io.cwd, '--to');
+      // Loaded here, not at the top: every other command starts without the pg driver.
+      const { copyRuns } = await import('../../store/pg/copy-runs.js');
       const copied = await copyRuns({
         from,
         to,

@@ -5,7 +5,7 @@
  * schema itself, so a table a later migration adds is copied without a
  * change here. Each run is written in one transaction on the target.
  */
-import { UsageError } from '../../shared/errors.js';
+import { isShadowgateError, ShadowgateError, UsageError } from '../../shared/errors.js';
 import { type DbLocation, describeDbLocation } from '../db-url.js';
 import { type CopyEndpoint, openEndpoint } from './copy-endpoints.js';
 import { TABLES, type TableModel } from './pg-migrations.js';
@@ -127,6 +127,7 @@ async function copyOne(
   batchRows: number,
 ): Promise<CopiedRun> {
   const rows: Record<string, number> = {};
+  let at = 'the start';
   await source.begin();
   await target.begin();
   try {
@@ -138,6 +139,7 @@ async function copyOne(
     for (const f of families) {
       if ((await source.has(f.root, f.rootKey, [id])).size === 0) continue;
       for (const { table, key } of [{ table: f.root, key: f.rootKey }, ...f.members]) {
+        at = table.name;
         // A store-assigned key (rollout_events.id) is the target's to assign: ids from two sources would collide.
         const columns = table.columns.filter((c) => !c.generated).map((c) => c.name);
         for await (const batch of source.rows(table, columns, key, id, batchRows)) {
@@ -151,7 +153,13 @@ async function copyOne(
   } catch (err) {
     await target.rollback().catch(() => {});
     await source.rollback().catch(() => {});
-    throw err;
+    if (isShadowgateError(err)) throw err;
+    const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new ShadowgateError(
+      'copy_failed',
+      `db copy: run ${id}, table ${at}: ${detail}; nothing of this run was written to ${target.name}`,
+      { cause: err },
+    );
   }
   return { id, rows, replaced: replace };
 }

@@ -7,6 +7,7 @@ import { BufferSink } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/run-cli.js';
 import { runShadow } from '../../../src/runner/shadow-run.js';
 import { FakeClock, systemClock } from '../../../src/shared/clock.js';
+import { openStore } from '../../../src/store/open-store.js';
 import { connectPg } from '../../../src/store/pg/open-pg-store.js';
 import { TABLES } from '../../../src/store/pg/pg-migrations.js';
 import {
@@ -18,6 +19,7 @@ import {
   writeConfig,
   writeJsonl,
 } from '../../helpers/shadow-fixtures.js';
+import { writeFixture } from '../../report/fixture-db.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-db.js';
 
 async function cli(cwd: string, ...argv: string[]) {
@@ -260,5 +262,40 @@ describe('shadowgate db copy', () => {
     );
     assert.equal(down.stderr.split('\n').length, 2, 'one line');
     assert.doesNotMatch(down.stderr, /pw/);
+  });
+
+  it('writes each run in one transaction: a run that fails half way leaves none of its rows, the runs before it stay', async () => {
+    const path = join(dir, 'two.db');
+    const db = openStore(path);
+    writeFixture(db, { runId: 'r-good' });
+    writeFixture(db, { runId: 'r-bad' });
+    // PostgreSQL's TEXT cannot hold a NUL, SQLite's can: the last table of r-bad fails to copy.
+    db.prepare(
+      "UPDATE requests SET output_text = 'a' || char(0) || 'b' WHERE run_id = 'r-bad' AND arm = 'candidate'",
+    ).run();
+    db.close();
+    const target = await createScratchDatabase();
+    try {
+      const r = await cli(dir, 'db', 'copy', '--from', 'two.db', '--to', target.url);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, 'r-good: runs 1, prompts 6, requests 15, breaker_events 2\n');
+      assert.match(
+        r.stderr,
+        /^shadowgate: db copy: run r-bad, table requests: invalid byte sequence for encoding "UTF8": 0x00; nothing of this run was written to postgres:\/\/.*\n$/,
+      );
+      const client = await connectPg(target.url);
+      try {
+        const runs = await client.query<{ id: string }>('SELECT id FROM runs ORDER BY id');
+        assert.deepEqual(runs.rows, [{ id: 'r-good' }]);
+        const strays = await client.query<{ n: number }>(
+          "SELECT (SELECT COUNT(*) FROM prompts WHERE run_id = 'r-bad') + (SELECT COUNT(*) FROM requests WHERE run_id = 'r-bad') AS n",
+        );
+        assert.equal(strays.rows[0]!.n, 0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await target.drop();
+    }
   });
 });
