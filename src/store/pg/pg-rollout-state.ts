@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { ShadowgateError } from '../../shared/errors.js';
-import type { RolloutRow } from '../rollout-rows.js';
+import type { NewRolloutEvent, RolloutRow } from '../rollout-rows.js';
 import type { StateChange } from '../rollout-store.js';
 
 /** The channel every state change is announced on; the payload is `{"rollout_id": ..., "version": N}`. */
@@ -62,46 +62,76 @@ export async function changeRolloutState(
 ): Promise<RolloutRow> {
   await client.query('BEGIN');
   try {
-    const before = (
-      await client.query<RolloutRow>(
-        'SELECT status, percentage, version FROM rollouts WHERE id = $1 FOR UPDATE',
-        [id],
-      )
-    ).rows[0];
-    if (!before) throw new ShadowgateError('rollout_missing', `no rollout ${id}`);
-    if (options.expectedVersion !== undefined && before.version !== options.expectedVersion)
-      throw new StaleStateError(id, options.expectedVersion, before.version);
-    const after = (
-      await client.query<RolloutRow>(
-        `UPDATE rollouts SET status = $1, percentage = $2, version = version + 1, updated_at = $3,
-           finished_at = CASE WHEN $4 THEN $3 ELSE finished_at END
-         WHERE id = $5 RETURNING *`,
-        [change.status, change.percentage, change.at, change.finished === true, id],
-      )
-    ).rows[0]!;
-    await client.query(
-      `INSERT INTO rollout_events (rollout_id, at, actor, automatic, from_percentage, to_percentage, from_status,
-         to_status, reason, evidence_json)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        id,
-        change.at,
-        change.actor,
-        change.automatic ? 1 : 0,
-        before.percentage,
-        change.percentage,
-        before.status,
-        change.status,
-        change.reason,
-        change.evidence === undefined ? null : JSON.stringify(change.evidence),
-      ],
-    );
-    const notice: StateNotice = { rollout_id: id, version: after.version };
-    await client.query('SELECT pg_notify($1, $2)', [ROLLOUT_CHANNEL, JSON.stringify(notice)]);
+    const after = await applyStateChange(client, id, change, options);
     await client.query('COMMIT');
     return after;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+/** changeRolloutState's statements, inside a transaction the caller opened (and commits). */
+export async function applyStateChange(
+  client: pg.ClientBase,
+  id: string,
+  change: StateChange,
+  options: { expectedVersion?: number } = {},
+): Promise<RolloutRow> {
+  const before = (
+    await client.query<RolloutRow>(
+      'SELECT status, percentage, version FROM rollouts WHERE id = $1 FOR UPDATE',
+      [id],
+    )
+  ).rows[0];
+  if (!before) throw new ShadowgateError('rollout_missing', `no rollout ${id}`);
+  if (options.expectedVersion !== undefined && before.version !== options.expectedVersion)
+    throw new StaleStateError(id, options.expectedVersion, before.version);
+  const after = (
+    await client.query<RolloutRow>(
+      `UPDATE rollouts SET status = $1, percentage = $2, version = version + 1, updated_at = $3,
+         finished_at = CASE WHEN $4 THEN $3 ELSE finished_at END
+       WHERE id = $5 RETURNING *`,
+      [change.status, change.percentage, change.at, change.finished === true, id],
+    )
+  ).rows[0]!;
+  await insertRolloutEvent(client, id, {
+    at: change.at,
+    actor: change.actor,
+    automatic: change.automatic ? 1 : 0,
+    from_percentage: before.percentage,
+    to_percentage: change.percentage,
+    from_status: before.status,
+    to_status: change.status,
+    reason: change.reason,
+    evidence_json: change.evidence === undefined ? null : JSON.stringify(change.evidence),
+  });
+  const notice: StateNotice = { rollout_id: id, version: after.version };
+  await client.query('SELECT pg_notify($1, $2)', [ROLLOUT_CHANNEL, JSON.stringify(notice)]);
+  return after;
+}
+
+/** One audit row; its id is the store's to assign. */
+export async function insertRolloutEvent(
+  client: pg.ClientBase,
+  rolloutId: string,
+  e: NewRolloutEvent,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO rollout_events (rollout_id, at, actor, automatic, from_percentage, to_percentage, from_status,
+       to_status, reason, evidence_json)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      rolloutId,
+      e.at,
+      e.actor,
+      e.automatic,
+      e.from_percentage,
+      e.to_percentage,
+      e.from_status,
+      e.to_status,
+      e.reason,
+      e.evidence_json,
+    ],
+  );
 }

@@ -26,6 +26,7 @@ import {
 } from '../rows.js';
 import { completedKey } from '../run-store.js';
 import { TABLES } from './pg-migrations.js';
+import { SerialQueue } from './serial-queue.js';
 
 export interface PgRunStoreOptions {
   /** Rows buffered before a flush is forced. Default 500. */
@@ -43,7 +44,7 @@ export class PgRunStore implements RunWriter {
   private attempts: Value[][] = [];
   private requests: Value[][] = [];
   private pendingSpendUsd = new Map<string, number>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private timer: NodeJS.Timeout | null = null;
   private deferredError: unknown = null;
   private closed = false;
@@ -245,11 +246,8 @@ export class PgRunStore implements RunWriter {
     });
   }
 
-  /** Runs `op` after every operation queued before it; a failure is the caller's and does not stop the queue. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(op);
-    this.queue = result.catch(() => {});
-    return result;
+    return this.queue.run(op);
   }
 
   private added(): void {
