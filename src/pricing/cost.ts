@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../config/types.js';
 import type { Usage } from '../providers/types.js';
 
-export { estimateInputTokens, maxOutputTokens } from './estimate-tokens.js';
+export { estimateInputTokens, estimateTextTokens, maxOutputTokens } from './estimate-tokens.js';
 
 const PER_MTOK = 1_000_000;
 

@@ -19,16 +19,9 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
  * reserve budget, where overestimating is the safe side.
  */
 export function estimateInputTokens(request: ChatRequest): number {
-  let ascii = 0;
-  let other = 0;
+  const chars = { ascii: 0, other: 0 };
   let flat = PER_REQUEST_TOKENS;
-  const count = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x80) ascii++;
-      else if (c < 0xdc00 || c > 0xdfff) other++; // a surrogate pair counts once
-    }
-  };
+  const count = (text: string) => countChars(text, chars);
   for (const message of Array.isArray(request.messages) ? request.messages : []) {
     flat += PER_MESSAGE_TOKENS;
     const content = message?.content;
@@ -44,7 +37,25 @@ export function estimateInputTokens(request: ChatRequest): number {
   }
   if (request.tools !== undefined) count(JSON.stringify(request.tools));
   if (request.response_format !== undefined) count(JSON.stringify(request.response_format));
-  return flat + Math.ceil(ascii / ASCII_CHARS_PER_TOKEN) + other;
+  return flat + Math.ceil(chars.ascii / ASCII_CHARS_PER_TOKEN) + chars.other;
+}
+
+/**
+ * The same upper-leaning estimate for a bare text (a broken stream's partial
+ * answer): ASCII at 3 characters a token, every other character a token.
+ */
+export function estimateTextTokens(text: string): number {
+  const chars = { ascii: 0, other: 0 };
+  countChars(text, chars);
+  return Math.ceil(chars.ascii / ASCII_CHARS_PER_TOKEN) + chars.other;
+}
+
+function countChars(text: string, into: { ascii: number; other: number }): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) into.ascii++;
+    else if (c < 0xdc00 || c > 0xdfff) into.other++; // a surrogate pair counts once
+  }
 }
 
 /** The request's output cap (`max_completion_tokens`, else `max_tokens`), or `fallback` when it sets none. */

@@ -11,6 +11,7 @@ import {
   type ProtocolAdapter,
   ProtocolViolation,
   parseJsonOrViolation,
+  type StreamAccumulator,
 } from './protocol-adapter.js';
 import {
   attemptFailure,
@@ -134,6 +135,7 @@ export class UndiciProviderClient implements ProviderClient {
     const idem = this.opts.idempotencyHeader;
     const headers = idem !== null && key ? { ...this.opts.headers, [idem]: key } : this.opts.headers;
     let progressRef: StreamProgress | null = null;
+    let streamRef: StreamAccumulator | null = null;
     try {
       const res = await this.pool(timeouts.connectMs).request({
         path: this.path,
@@ -178,7 +180,8 @@ export class UndiciProviderClient implements ProviderClient {
       if (streamed) {
         const progress: StreamProgress = { bodyStarted: false, ttftMs: null, endMs: null };
         progressRef = progress;
-        const s = await readEventStream(res.body, this.opts.adapter.newStream(), this.now, t0, progress);
+        streamRef = this.opts.adapter.newStream();
+        const s = await readEventStream(res.body, streamRef, this.now, t0, progress);
         totalMs = this.now() - t0;
         ctx.totalMs = totalMs;
         ctx.ttftMs = progress.ttftMs;
@@ -240,7 +243,9 @@ export class UndiciProviderClient implements ProviderClient {
         ctx.ttftMs = progressRef.ttftMs;
       }
       aborted();
-      throw classifyThrown(ctx, thrown, e);
+      const err = classifyThrown(ctx, thrown, e);
+      if (streamRef && progressRef?.bodyStarted) err.failure.partialOutputText ??= partialOutput(streamRef);
+      throw err;
     } finally {
       if (totalTimer !== null) clearTimeout(totalTimer);
       if (onCallerAbort !== null) signal?.removeEventListener('abort', onCallerAbort);
@@ -252,6 +257,15 @@ export class UndiciProviderClient implements ProviderClient {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.close()));
+  }
+}
+
+/** What a broken stream had delivered, for the runner's estimate of its cost. */
+function partialOutput(stream: StreamAccumulator): string {
+  try {
+    return outputForEstimate(stream.result());
+  } catch {
+    return '';
   }
 }
 

@@ -121,6 +121,8 @@ export function armSummary(
     costPerRequestUsd: ratio(t.costUsd, t.costed),
     costPer1kRequestsUsd: t.costed > 0 ? (t.costUsd / t.costed) * 1000 : null,
     costPer1mTokensUsd: t.costed > 0 && tokens > 0 ? (t.costUsd / tokens) * 1e6 : null,
+    // From the attempts table; shadow-model fills it in.
+    failureSpend: { usd: 0, attempts: 0 },
     responseModels: [...models.values()].sort(
       (a, b) => b.count - a.count || String(a.response).localeCompare(String(b.response)),
     ),

@@ -20,6 +20,7 @@ import {
   breakerSentence,
   decisionSummary,
   errorClassTitle,
+  failureSpendText,
   intervalTitle,
   sortedArms,
 } from './report-text.js';
@@ -352,6 +353,7 @@ ${figure(monthly, 'Projected monthly cost from the per-request cost on prompts b
 <table class="data"><thead><tr><th>Arm</th><th class="num">input tokens</th><th class="num">cached</th><th class="num">output</th>
 <th class="num">reasoning</th><th class="num">estimated usage</th><th class="num">cost</th><th class="num">per request</th>
 <th class="num">per 1k requests</th><th class="num">per 1M tokens</th></tr></thead><tbody>${rows}</tbody></table>
+${arms.map((a) => `<p>${armLabel(a.arm)}: ${esc(failureSpendText(a))}.</p>`).join('\n')}
 ${priceTableHtml(report)}
 <h3>Usage parity</h3>
 <p>Candidate reported input tokens relative to the baseline's on the same prompts (median):

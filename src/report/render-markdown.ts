@@ -20,6 +20,7 @@ import {
   breakerSentence,
   decisionSummary,
   errorClassTitle,
+  failureSpendText,
   intervalTitle,
   sortedArms,
 } from './report-text.js';
@@ -397,6 +398,8 @@ function armSection(a: ArmReport): string[] {
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  lines.push('');
+  lines.push(`${failureSpendText(a)}.`);
   lines.push('');
   const models = a.responseModels.slice(0, 8);
   lines.push(

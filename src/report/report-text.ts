@@ -1,5 +1,5 @@
 /** Words shared by the Markdown and HTML renderers, so both say the same thing. */
-import { formatMs, formatPct, formatShare, formatUsd } from './number-format.js';
+import { formatCount, formatMs, formatPct, formatShare, formatUsd } from './number-format.js';
 import type { ArmName, ArmReport, ShadowReport } from './shadow-report.js';
 
 export const ARM_TITLES: Record<ArmName, string> = {
@@ -80,5 +80,15 @@ export function breakerSentence(report: ShadowReport): string | null {
     `Circuit breakers: ${parts.length ? parts.join(', ') : 'none opened'}. ` +
     `The replay paused dispatch to both arms for ${formatMs(pausedMs)} while a breaker was open, ` +
     'so prompts were sent once it half-opened instead of being refused.'
+  );
+}
+
+/** One line on what the arm's failures may have cost: booked against the budget, not in the cost above. */
+export function failureSpendText(a: ArmReport): string {
+  const { usd, attempts } = a.failureSpend;
+  if (attempts === 0) return 'Spend on failures: none (no failed attempt that may have been billed)';
+  return (
+    `Spend on failures: ${formatUsd(usd)} estimated over ${formatCount(attempts)} failed attempt${attempts === 1 ? '' : 's'} ` +
+    "(timeouts, broken streams, abandoned attempts), counted in the run's spend and budget, not in the cost above"
   );
 }

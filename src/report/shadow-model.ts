@@ -9,6 +9,7 @@ import { defaultShadowGates } from '../judge/default-gates.js';
 import { DEFAULT_CONFIDENCE, evaluateGates, type GateSpec } from '../judge/gates.js';
 import type { PriceTable } from '../pricing/litellm-prices.js';
 import { UsageError } from '../shared/errors.js';
+import { failureSpend } from '../store/failure-spend-queries.js';
 import { ARMS, type ArmName, breakerOpenings, findRun, scanRequests } from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
@@ -81,6 +82,10 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
       level,
     );
     sortedLatencies.set(arm, timings.latencyMs);
+  }
+  for (const row of failureSpend(db, run.id)) {
+    const a = arms[row.arm];
+    if (a) a.failureSpend = { usd: row.usd, attempts: row.attempts };
   }
 
   const comparison = compare(

@@ -65,6 +65,12 @@ export interface ArmReport {
   costPer1kRequestsUsd: number | null;
   /** Cost per million input + output tokens. */
   costPer1mTokensUsd: number | null;
+  /**
+   * Failed attempts that may have been billed (timeouts, broken streams,
+   * abandoned attempts), booked at an estimate: in the run's spend and its
+   * budget, not in `costUsd` (reported usage only).
+   */
+  failureSpend: { usd: number; attempts: number };
   responseModels: ResponseModel[];
   /** Ok responses whose model could be checked against the requested one. */
   modelChecked: number;

@@ -35,7 +35,18 @@ export interface AttemptEvent {
   errorClass: ErrorClass | null;
   status: number | null;
   failure: ProviderFailure | null;
+  /**
+   * The attempt ignored its aborted signal and the engine moved on without it
+   * after ABANDON_GRACE_MS: the provider may still be working on it (and
+   * billing it). Its late outcome, if any, goes to `onLateSettle`.
+   */
+  abandoned: boolean;
 }
+
+/** An abandoned attempt settled after the engine moved on without it. */
+export type LateSettleEvent<T> =
+  | { attempt: number; status: 'fulfilled'; value: T }
+  | { attempt: number; status: 'rejected'; reason: unknown };
 
 export interface WaitEvent {
   afterAttempt: number;
@@ -57,7 +68,7 @@ export type RetryResult<T> =
       reason: string;
     };
 
-export interface ExecuteOptions {
+export interface ExecuteOptions<T = unknown> {
   policy: RetryPolicy;
   clock: Clock;
   rng: Rng;
@@ -71,8 +82,14 @@ export interface ExecuteOptions {
   attemptTimeoutMs?: number;
   /** Called before each attempt; may throw to stop (the runner's USD budget guard). The throw propagates. */
   beforeAttempt?: (attempt: number) => void | Promise<void>;
-  /** Fires after each attempt that was sent. */
-  onAttempt?: (e: AttemptEvent) => void;
+  /**
+   * Fires after each attempt that was sent, with that attempt's own answer
+   * (null when it failed): never another attempt's, even when an abandoned
+   * one resolves late.
+   */
+  onAttempt?: (e: AttemptEvent, value: T | null) => void;
+  /** An abandoned attempt settled late; without this its outcome is dropped. */
+  onLateSettle?: (e: LateSettleEvent<T>) => void;
   /** Fires BEFORE the wait starts, so a fake clock can step through it. */
   onWait?: (e: WaitEvent) => void;
 }
@@ -91,7 +108,7 @@ type AttemptOutcome<T> =
       /** The answer came after we had aborted the attempt (within the abandon grace). */
       afterAbort: boolean;
     }
-  | { ok: false; failure: ProviderFailure };
+  | { ok: false; failure: ProviderFailure; abandoned?: boolean };
 
 /**
  * Runs `fn` until it succeeds or the policy gives up. `fn` rejects with an
@@ -101,7 +118,7 @@ type AttemptOutcome<T> =
  */
 export async function executeWithRetry<T>(
   fn: (ctx: AttemptContext) => Promise<T>,
-  options: ExecuteOptions,
+  options: ExecuteOptions<T>,
 ): Promise<RetryResult<T>> {
   const { policy, clock, rng, signal, budget, breaker } = options;
   const startMono = clock.monotonic();
@@ -142,7 +159,15 @@ export async function executeWithRetry<T>(
     const attemptStartMono = clock.monotonic();
     let outcome: AttemptOutcome<T>;
     try {
-      outcome = await runAttempt(fn, { attempt, timeoutMs, deadlineMono, deadlineBound, clock, signal });
+      outcome = await runAttempt(fn, {
+        attempt,
+        timeoutMs,
+        deadlineMono,
+        deadlineBound,
+        clock,
+        signal,
+        onLateSettle: options.onLateSettle,
+      });
     } catch (bug) {
       if (permit) breaker?.onAbandon(permit);
       throw bug;
@@ -157,10 +182,11 @@ export async function executeWithRetry<T>(
       errorClass: failure?.errorClass ?? null,
       status: failure?.status ?? null,
       failure,
+      abandoned: !outcome.ok && outcome.abandoned === true,
     };
     attempts.push(event);
     if (breaker && permit) reportToBreaker(breaker, permit, policy, outcome);
-    options.onAttempt?.(event);
+    options.onAttempt?.(event, outcome.ok ? outcome.value : null);
 
     if (outcome.ok)
       return { ok: true, value: outcome.value, attempts, latencyMs: clock.monotonic() - startMono };
@@ -225,7 +251,7 @@ function reportToBreaker<T>(
   else breaker.onFailure(permit);
 }
 
-interface AttemptSetup {
+interface AttemptSetup<T> {
   attempt: number;
   timeoutMs: number;
   deadlineMono: number;
@@ -233,11 +259,12 @@ interface AttemptSetup {
   deadlineBound: boolean;
   clock: Clock;
   signal: AbortSignal | undefined;
+  onLateSettle: ((e: LateSettleEvent<T>) => void) | undefined;
 }
 
 async function runAttempt<T>(
   fn: (ctx: AttemptContext) => Promise<T>,
-  setup: AttemptSetup,
+  setup: AttemptSetup<T>,
 ): Promise<AttemptOutcome<T>> {
   const { attempt, timeoutMs, clock, signal } = setup;
   const controller = new AbortController();
@@ -272,15 +299,25 @@ async function runAttempt<T>(
         onAborted = startGrace;
       },
       clock,
+      setup.onLateSettle &&
+        ((late) => {
+          setup.onLateSettle?.(
+            late.status === 'fulfilled'
+              ? { attempt, status: 'fulfilled', value: late.value }
+              : { attempt, status: 'rejected', reason: late.reason },
+          );
+        }),
     );
     if (settled.status === 'fulfilled')
       return { ok: true, value: settled.value, afterAbort: controller.signal.aborted };
+    const abandoned = settled.status === 'abandoned';
     const reason = settled.status === 'rejected' ? settled.reason : undefined;
     const own = isAttemptError(reason) ? reason.failure : null;
     if (signal?.aborted || (!timedOut && (own?.errorClass === 'canceled' || isAbortError(reason)))) {
       return {
         ok: false,
         failure: { ...(own ?? blankFailure('canceled by the caller')), errorClass: 'canceled' },
+        abandoned,
       };
     }
     // A client that honours the signal reports our timeout as `canceled`: it was ours, so name it.
@@ -289,7 +326,7 @@ async function runAttempt<T>(
       const message = setup.deadlineBound
         ? `attempt ${attempt} cut at the total deadline after ${Math.round(timeoutMs)} ms`
         : `attempt ${attempt} timed out after ${Math.round(timeoutMs)} ms`;
-      return { ok: false, failure: { ...(own ?? blankFailure(message)), errorClass, message } };
+      return { ok: false, failure: { ...(own ?? blankFailure(message)), errorClass, message }, abandoned };
     }
     if (own) return { ok: false, failure: own };
     throw reason;
@@ -308,19 +345,26 @@ type Settled<T> =
  * Awaits the attempt, but once it is aborted, no longer than ABANDON_GRACE_MS.
  * `onAbort` receives the function the attempt's abort must call to start that
  * grace period (a direct call, not a listener on the signal: cheaper per attempt).
+ * An attempt that settles after it was abandoned goes to `onLate`.
  */
 function settle<T>(
   start: () => Promise<T>,
   onAbort: (startGrace: () => void) => void,
   clock: Clock,
+  onLate?: (late: Exclude<Settled<T>, { status: 'abandoned' }>) => void,
 ): Promise<Settled<T>> {
   return new Promise((resolve) => {
     // Armed only when the attempt is aborted: the common path creates no timer here.
     let cancelGrace: (() => void) | null = null;
     let done = false;
+    let abandoned = false;
     const finish = (s: Settled<T>) => {
-      if (done) return;
+      if (done) {
+        if (abandoned && s.status !== 'abandoned') onLate?.(s);
+        return;
+      }
       done = true;
+      abandoned = s.status === 'abandoned';
       cancelGrace?.();
       resolve(s);
     };

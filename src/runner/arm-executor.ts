@@ -1,9 +1,10 @@
 import type { ModelConfig, ProviderConfig } from '../config/types.js';
-import { costUsd } from '../pricing/cost.js';
+import { costUsd, estimateInputTokens, maxOutputTokens } from '../pricing/cost.js';
+import { type AttemptCostBasis, estimatedFailureCostUsd } from '../pricing/failure-cost.js';
 import type { ChatRequest, ProviderClient, ProviderResponse } from '../providers/types.js';
 import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
-import { type AttemptEvent, executeWithRetry } from '../retry/execute.js';
+import { type AttemptEvent, executeWithRetry, type LateSettleEvent } from '../retry/execute.js';
 import type { RetryPolicy } from '../retry/policy.js';
 import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
@@ -35,11 +36,16 @@ export interface ArmRunContext {
   jitterRngFor: JitterRngFactory;
   stream: boolean;
   redact: boolean;
-  /** Where attempt rows and spend go: the run store, or a rollout's own sink. */
-  store: Pick<RunStore, 'insertAttempt' | 'addSpend'>;
+  /**
+   * Where attempt rows and spend go: the run store, or a rollout's own sink.
+   * `reserveSpend`, when there, puts each attempt's reservation on disk before it is sent.
+   */
+  store: Pick<RunStore, 'insertAttempt' | 'addSpend'> & Partial<Pick<RunStore, 'reserveSpend'>>;
   guard: BudgetGuard;
   /** Aborts attempts in flight (Ctrl-C after the grace period, a second Ctrl-C, a fatal error). */
   signal: AbortSignal;
+  /** SHADOWGATE_DEBUG: one line per event worth a developer's eye (an abandoned attempt settling late). */
+  debug?: (line: string) => void;
 }
 
 /** One (prompt, arm) to send, with what was resolved for it. */
@@ -54,6 +60,10 @@ export interface ArmRequest {
   attemptTimeoutMs: number;
   /** Reserved before each attempt, USD (0 without a budget). */
   worstCaseUsd: number;
+  /** Upper-leaning input estimate, for the estimated cost of a failed attempt. Default estimateInputTokens(request). */
+  estimatedInputTokens?: number;
+  /** The request's output cap. Default maxOutputTokens(request). */
+  maxOutputTokens?: number;
   idempotencyKey: string;
   /** The request asked for JSON output (`response_format`), so `json_valid` is meaningful. */
   wantsJson: boolean;
@@ -101,35 +111,76 @@ export async function executeArm(
     idempotencyKey: req.idempotencyKey,
   };
   const startedAtMs = ctx.clock.now();
-  let lastResponse: ProviderResponse | null = null;
   let reservation: BudgetReservation | null = null;
   let totalCostUsd = 0;
   let refused = false;
+  const prices = req.prices;
+  // Only a failure needs the request's side of the estimate: the answered path never counts characters.
+  let failureBasis: AttemptCostBasis | null = null;
+  const basis = (p: ModelConfig): AttemptCostBasis =>
+    (failureBasis ??= {
+      estimatedInputTokens: req.estimatedInputTokens ?? estimateInputTokens(req.request),
+      maxOutputTokens: req.maxOutputTokens ?? maxOutputTokens(req.request),
+      prices: p,
+    });
 
-  const onAttempt = (e: AttemptEvent): void => {
-    const response = e.errorClass === null ? lastResponse : null;
-    const attemptCostUsd = response && req.prices ? costUsd(response.usage, req.prices) : 0;
+  // The engine hands each attempt its own answer: an abandoned attempt that
+  // resolves late never lends its usage to the attempt after it.
+  const onAttempt = (e: AttemptEvent, response: ProviderResponse | null): void => {
+    let attemptCostUsd = 0;
+    let estimated = false;
+    if (prices && response) attemptCostUsd = costUsd(response.usage, prices);
+    else if (prices && e.failure) {
+      attemptCostUsd = estimatedFailureCostUsd(
+        {
+          errorClass: e.failure.errorClass,
+          bytesArrived: e.failure.headersMs != null || e.failure.ttftMs != null,
+          streamed: ctx.stream,
+          abandoned: e.abandoned,
+          partialOutputText: e.failure.partialOutputText,
+        },
+        basis(prices),
+      );
+      estimated = attemptCostUsd > 0;
+    }
+    const releasedUsd = reservation ? reservation.amountUsd : 0;
     if (reservation) {
       guard.settle(reservation, attemptCostUsd);
       reservation = null;
     }
-    totalCostUsd += attemptCostUsd;
-    if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
+    // The final row's cost stays reported usage; estimates live in the attempt rows and the run's spend.
+    if (!estimated) totalCostUsd += attemptCostUsd;
+    // Before the row: spend and the reservation's release commit in the row's transaction.
+    store.addSpend(runId, attemptCostUsd, releasedUsd);
     store.insertAttempt(
-      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null, ctx.redact),
+      attemptRow(
+        runId,
+        req.promptId,
+        arm,
+        e,
+        response,
+        prices ? attemptCostUsd : null,
+        estimated,
+        ctx.redact,
+      ),
     );
+  };
+  const onLateSettle = (late: LateSettleEvent<ProviderResponse>): void => {
+    if (!ctx.debug) return;
+    const what =
+      late.status === 'fulfilled'
+        ? `answered (HTTP ${late.value.status}, ${late.value.usage.outputTokens} output tokens); its cost was booked as the worst case`
+        : `failed: ${late.reason instanceof Error ? late.reason.message : String(late.reason)}`;
+    ctx.debug(`${arm} ${req.promptId} attempt ${late.attempt}: abandoned after its abort, it later ${what}`);
   };
 
   let result: Awaited<ReturnType<typeof executeWithRetry<ProviderResponse>>>;
   try {
     result = await executeWithRetry<ProviderResponse>(
-      async (attempt) => {
-        lastResponse = null;
+      (attempt) => {
         sendOptions.signal = attempt.signal;
         sendOptions.timeouts.totalMs = attempt.timeoutMs;
-        const response = await client.send(req.request, sendOptions);
-        lastResponse = response;
-        return response;
+        return client.send(req.request, sendOptions);
       },
       {
         policy,
@@ -145,16 +196,19 @@ export async function executeArm(
             refused = true;
             throw new BudgetRefusal('budget exhausted');
           }
+          // On disk before the attempt goes out: a kill -9 cannot lose what it may cost.
+          store.reserveSpend?.(runId, reservation.amountUsd);
         },
         onAttempt,
+        onLateSettle,
       },
     );
   } catch (err) {
     if (refused || err instanceof BudgetRefusal) return null;
     throw err;
   } finally {
-    // An attempt that never reported (a throw inside the engine) must not hold money forever.
-    if (reservation) guard.settle(reservation, 0);
+    // An attempt that never reported (refused by the breaker, a throw inside the engine) must not hold money.
+    if (reservation) releaseUnsent(ctx, reservation);
   }
   // Cut short by the run itself (Ctrl-C, a fatal error): no outcome to record, a resume sends it again.
   if (refused || (!result.ok && result.errorClass === 'canceled' && ctx.signal.aborted)) return null;
@@ -208,6 +262,13 @@ export async function executeArm(
   return { row: base, answer, streamStarted: false };
 }
 
+/** A reservation whose attempt was never sent: nothing spent, the hold released in memory and on disk. */
+function releaseUnsent(ctx: ArmRunContext, reservation: BudgetReservation): void {
+  const held = reservation.settled ? 0 : reservation.amountUsd;
+  ctx.guard.settle(reservation, 0);
+  ctx.store.addSpend(ctx.runId, 0, held);
+}
+
 function attemptRow(
   runId: string,
   promptId: string,
@@ -215,6 +276,7 @@ function attemptRow(
   e: AttemptEvent,
   response: ProviderResponse | null,
   attemptCostUsd: number | null,
+  estimated: boolean,
   redact: boolean,
 ): AttemptRow {
   const f = e.failure;
@@ -236,5 +298,6 @@ function attemptRow(
     input_tokens: response ? response.usage.inputTokens : null,
     output_tokens: response ? response.usage.outputTokens : null,
     cost_usd: attemptCostUsd,
+    cost_estimated: attemptCostUsd === null ? null : estimated,
   };
 }

@@ -52,7 +52,7 @@ export class PromptExecution {
       metadata_json: prompt.metadata && !arms.redact ? JSON.stringify(prompt.metadata) : null,
       recorded_at: prompt.timestampMs === null ? null : new Date(prompt.timestampMs).toISOString(),
     });
-    const estInputTokens = budgetUsd === null ? 0 : estimateInputTokens(request);
+    const estInputTokens = budgetUsd === null ? undefined : estimateInputTokens(request);
     const maxOutTokens = maxOutputTokens(request);
     const wantsJson = asksForJson(request);
     const promptAbort = interrupts.acquirePromptController();
@@ -69,7 +69,9 @@ export class PromptExecution {
           worstCaseUsd:
             budgetUsd === null || r.prices === null
               ? 0
-              : worstCaseCostUsd(estInputTokens, maxOutTokens, r.prices),
+              : worstCaseCostUsd(estInputTokens ?? 0, maxOutTokens, r.prices),
+          estimatedInputTokens: estInputTokens,
+          maxOutputTokens: maxOutTokens,
           idempotencyKey: idempotencyKey(runId, prompt.id, target.arm),
           wantsJson,
         };

@@ -33,6 +33,8 @@ export interface ShadowRunSummary {
   arms: { baseline: ArmSummary; candidate: ArmSummary; baseline_replica?: ArmSummary };
   spent_usd: number;
   budget_usd: number | null;
+  /** Time dispatch paused while a circuit breaker was open, ms, all sessions (see breaker_events). */
+  paused_ms: number;
   db: string;
   /** This session's wall time, s. */
   duration_s: number;
@@ -48,9 +50,10 @@ export interface OpenedRun {
 }
 
 /**
- * A new run: a fresh id and its `runs` row. A resume: attempt rows without a
- * final row are deleted (they are redone), the budget updated, the status set
- * back to `running`.
+ * A new run: a fresh id and its `runs` row. A resume: reservations of
+ * attempts whose rows never landed are booked as spent, attempt rows without
+ * a final row are deleted (they are redone; their spend stays), the budget
+ * updated, the status set back to `running`.
  */
 export function openRun(
   plan: RunPlan,
@@ -62,10 +65,15 @@ export function openRun(
     const orphans = store.deleteOrphanAttempts(run.id);
     if (orphans > 0)
       session.warn(`resume: deleted ${orphans} attempt row(s) without a final request row; they are redone`);
+    const lostUsd = store.settleLostReservations(run.id);
+    if (lostUsd > 0)
+      session.warn(
+        `resume: booked $${lostUsd.toFixed(6)} as spent: reserved for attempts whose rows the last session never wrote (killed mid-run)`,
+      );
     const completed = store.completedKeys(run.id);
     if (plan.budgetUsd !== run.budget_usd) store.setBudget(run.id, plan.budgetUsd);
     store.setRunStatus(run.id, 'running', null);
-    return { runId: run.id, completed, spentBeforeUsd: run.spent_usd };
+    return { runId: run.id, completed, spentBeforeUsd: run.spent_usd + lostUsd };
   }
   let runId = newRunId(session.nowMs, session.idRng);
   while (store.getRun(runId)) runId = newRunId(session.nowMs, session.idRng);
@@ -141,6 +149,7 @@ export function summarize(db: Database, runId: string, dbPath: string, durationS
     arms,
     spent_usd: run.spentUsd,
     budget_usd: run.budgetUsd,
+    paused_ms: run.pausedMs,
     db: dbPath,
     duration_s: Math.round(durationS * 1000) / 1000,
   };

@@ -57,19 +57,33 @@ export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps):
       throw new UsageError(`run ${run.id} is a ${run.kind} run, not a shadow run`);
     }
   }
+  let summary: ShadowRunSummary;
   try {
     const plan = await planRun(options, deps, run);
     if (!db || !store) {
       db = openStore(options.dbPath);
       store = new RunStore(db);
     }
-    return await executeRun(plan, deps, db, store, sessionStartMs);
-  } finally {
+    summary = await executeRun(plan, deps, db, store, sessionStartMs);
+  } catch (err) {
+    // A failing close must not mask the error that ended the run: it becomes a warning.
     try {
-      store?.close();
-    } finally {
-      db?.close();
+      closeStore(store, db);
+    } catch (closeErr) {
+      deps.onWarning?.(`closing the database failed too: ${(closeErr as Error).message}`);
     }
+    throw err;
+  }
+  closeStore(store, db);
+  return summary;
+}
+
+/** Flushes what the store buffered, then closes the file, even when the flush throws. */
+function closeStore(store: RunStore | null, db: Database | null): void {
+  try {
+    store?.close();
+  } finally {
+    db?.close();
   }
 }
 
@@ -122,6 +136,7 @@ async function executeRun(
       store,
       guard,
       signal: interrupts.abortInFlight.signal,
+      debug: deps.env.SHADOWGATE_DEBUG ? (line) => warn(`debug: ${line}`) : undefined,
     };
     const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd: plan.budgetUsd });
     const promptDone = () => {
@@ -197,6 +212,7 @@ async function executeRun(
 /**
  * Waits for a free slot (concurrency, rate, recorded pacing). False = stop
  * dispatching: the run was stopped while waiting, or the budget ran out.
+ * Throws what the pacer threw for any other reason.
  */
 async function acquireSlot(
   pacer: Pacer,
@@ -207,8 +223,10 @@ async function acquireSlot(
 ): Promise<boolean> {
   try {
     await pacer.acquire(pace === 'recorded' ? recordedAtMs : null, stop);
-  } catch {
-    return false;
+  } catch (err) {
+    // Only a stop ends dispatch quietly; anything else the pacer throws is a fault of the run.
+    if (stop.aborted) return false;
+    throw err;
   }
   if (guard.exhausted) {
     pacer.release();

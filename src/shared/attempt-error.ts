@@ -19,6 +19,11 @@ export interface ProviderFailure {
   headersMs?: number | null;
   ttftMs?: number | null;
   totalMs?: number | null;
+  /**
+   * A streamed answer that broke off: the text (and tool-call arguments) that
+   * arrived before the failure, for estimating what the attempt cost. Never stored.
+   */
+  partialOutputText?: string | null;
 }
 
 /**

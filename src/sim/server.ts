@@ -59,7 +59,30 @@ export interface SimServer {
    * received, so a test can count re-sends (retries carry the same key).
    */
   idempotencyKeys(): Map<string, number>;
+  /**
+   * Tokens this server served, as a provider would bill them: the reported
+   * prompt tokens of every request its model worked on (an answer, a broken
+   * or stalled one, a hang), never of an error status, a reset or an HTML
+   * page; and the output tokens it generated: a whole (JSON) answer at once,
+   * a stream piece by piece as written. The truth a budget test holds spend to.
+   */
+  servedTokens(): ServedTokens;
 }
+
+export interface ServedTokens {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Faults whose request the model worked on, so its prompt tokens are billed. */
+const BILLED_FAULTS: ReadonlySet<SimFault> = new Set<SimFault>([
+  'none',
+  'missing-usage',
+  'malformed-json',
+  'stall',
+  'cutoff',
+  'hang',
+]);
 
 /** Request header that forces a fault for one request (tests): a fault kind or `none`. */
 export const FORCE_FAULT_HEADER = 'x-sim-force-fault';
@@ -114,6 +137,7 @@ class Simulator {
   private readonly samples = new Map<number, number>();
   private readonly counts: Record<string, number> = { requests: 0 };
   private readonly keys = new Map<string, number>();
+  private readonly served: ServedTokens = { inputTokens: 0, outputTokens: 0 };
   private nextId = 0;
   private readonly idPrefix: string;
 
@@ -131,6 +155,10 @@ class Simulator {
 
   stats(): Record<string, number> {
     return { ...this.counts };
+  }
+
+  servedTokens(): ServedTokens {
+    return { ...this.served };
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -248,6 +276,11 @@ class Simulator {
     this.samples.set(key, sample + 1);
     const plan = planResponse(this.profile, this.seed, request, sample, forcedFault);
     this.count(plan.fault);
+    if (BILLED_FAULTS.has(plan.fault)) {
+      this.served.inputTokens += plan.promptTokens;
+      // A whole answer is generated before its body goes out; a stream counts its pieces as written.
+      if (!request.stream && plan.fault !== 'hang') this.served.outputTokens += plan.completionTokens;
+    }
 
     Object.assign(headers, {
       'x-sim-fault': plan.fault,
@@ -270,7 +303,9 @@ class Simulator {
       toolCallId: api === 'openai' ? `call_sim_${id}` : `toolu_sim_${id}`,
       created: Math.floor(Date.now() / 1000),
     };
-    new ResponsePlayer(res, api, request, plan, ids, headers).play();
+    new ResponsePlayer(res, api, request, plan, ids, headers, (pieces) => {
+      this.served.outputTokens += pieces;
+    }).play();
   }
 
   private count(fault: SimFault): void {
@@ -341,6 +376,8 @@ class ResponsePlayer {
     private readonly plan: ResponsePlan,
     private readonly ids: ResponseIds,
     private readonly headers: OutgoingHttpHeaders,
+    /** Answer pieces (output tokens) written to the stream. */
+    private readonly onPiecesWritten: (pieces: number) => void,
   ) {
     res.on('close', () => this.timers.clear());
   }
@@ -474,6 +511,7 @@ class ResponsePlayer {
       if (!group) return;
       this.at(group.atMs, () => {
         if (res.writableEnded || res.destroyed) return;
+        if (group.pieces > 0) this.onPiecesWritten(group.pieces);
         if (i === groups.length - 1) {
           if (fault !== 'stall') res.end(group.text);
           else res.write(group.text);
@@ -488,12 +526,15 @@ class ResponsePlayer {
 }
 
 /** Coalesces events due within BATCH_WINDOW_MS of a group's first one into one write. */
-function groupEvents(events: TimedEvent[]): { atMs: number; text: string }[] {
-  const groups: { atMs: number; text: string }[] = [];
+function groupEvents(events: TimedEvent[]): { atMs: number; text: string; pieces: number }[] {
+  const groups: { atMs: number; text: string; pieces: number }[] = [];
   for (const event of events) {
+    const piece = event.piece >= 0 ? 1 : 0;
     const current = groups[groups.length - 1];
-    if (current && event.atMs - current.atMs < BATCH_WINDOW_MS) current.text += event.text;
-    else groups.push({ atMs: event.atMs, text: event.text });
+    if (current && event.atMs - current.atMs < BATCH_WINDOW_MS) {
+      current.text += event.text;
+      current.pieces += piece;
+    } else groups.push({ atMs: event.atMs, text: event.text, pieces: piece });
   }
   return groups;
 }
@@ -522,6 +563,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     port,
     stats: () => sim.stats(),
     idempotencyKeys: () => sim.idempotencyKeys(),
+    servedTokens: () => sim.servedTokens(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -55,6 +55,11 @@ export interface RunRow {
   total_prompts: number | null;
   /** Time the shadow replay held dispatch while a circuit breaker was open, ms, every session. */
   paused_ms: number;
+  /**
+   * Worst-case cost of attempts sent whose rows have not committed yet, USD
+   * (schema 4). Non-zero after a crash: a resume books it as spent.
+   */
+  reserved_usd: number;
 }
 
 /**
@@ -149,6 +154,8 @@ export interface AttemptRow {
   input_tokens?: number | null;
   output_tokens?: number | null;
   cost_usd?: number | null;
+  /** 1: `cost_usd` is an estimate (a failed attempt that may have been billed); 0: from usage (schema 4). */
+  cost_estimated?: boolean | number | null;
 }
 
 export const PROMPT_COLUMNS = [
@@ -215,4 +222,5 @@ export const ATTEMPT_COLUMNS = [
   'input_tokens',
   'output_tokens',
   'cost_usd',
+  'cost_estimated',
 ] as const satisfies readonly (keyof AttemptRow)[];

@@ -23,6 +23,8 @@ export interface RunSummary {
   arms: Partial<Record<Arm, ArmCounts>>;
   spentUsd: number;
   budgetUsd: number | null;
+  /** Time the replay paused dispatch while a circuit breaker was open, ms, all sessions. */
+  pausedMs: number;
   scenarioPath: string | null;
 }
 
@@ -36,6 +38,7 @@ interface RunListRow {
   total_prompts: number | null;
   spent_usd: number;
   budget_usd: number | null;
+  paused_ms: number;
   scenario_path: string | null;
 }
 
@@ -43,7 +46,7 @@ interface RunListRow {
 export function listRuns(db: Database.Database): RunSummary[] {
   const runs = db
     .prepare(
-      `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, scenario_path
+      `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, paused_ms, scenario_path
        FROM runs ORDER BY started_at, id`,
     )
     .all() as RunListRow[];
@@ -83,6 +86,7 @@ export function listRuns(db: Database.Database): RunSummary[] {
     arms: armCounts.get(r.id) ?? {},
     spentUsd: r.spent_usd,
     budgetUsd: r.budget_usd,
+    pausedMs: r.paused_ms,
     scenarioPath: r.scenario_path,
   }));
 }

@@ -37,7 +37,8 @@ export class RunStore {
   private prompts: SqlValue[][] = [];
   private attempts: SqlValue[][] = [];
   private requests: SqlValue[][] = [];
-  private pendingSpendUsd = new Map<string, number>();
+  /** Per run: cost to add to spent_usd, and reservations to release from reserved_usd, USD. */
+  private pendingSpendUsd = new Map<string, { spentUsd: number; releasedUsd: number }>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   /** An error from a timer-driven flush, rethrown at the next call so it is never lost. */
@@ -48,6 +49,8 @@ export class RunStore {
   private readonly insertAttemptStmt: Database.Statement;
   private readonly insertRequestStmt: Database.Statement;
   private readonly addSpendStmt: Database.Statement;
+  private readonly reserveStmt: Database.Statement;
+  private readonly settleLostStmt: Database.Statement;
   private readonly setSpendStmt: Database.Statement;
   private readonly setBudgetStmt: Database.Statement;
   private readonly setTotalPromptsStmt: Database.Statement;
@@ -68,7 +71,16 @@ export class RunStore {
     this.insertPromptStmt = db.prepare(insertOrIgnore('prompts', PROMPT_COLUMNS));
     this.insertAttemptStmt = db.prepare(insertOrIgnore('attempts', ATTEMPT_COLUMNS));
     this.insertRequestStmt = db.prepare(insertOrIgnore('requests', REQUEST_COLUMNS));
-    this.addSpendStmt = db.prepare('UPDATE runs SET spent_usd = spent_usd + ? WHERE id = ?');
+    // Float drift of many additions and releases must not leave a phantom reservation behind.
+    this.addSpendStmt = db.prepare(
+      `UPDATE runs SET spent_usd = spent_usd + @spent,
+         reserved_usd = CASE WHEN reserved_usd - @released < 1e-12 THEN 0 ELSE reserved_usd - @released END
+       WHERE id = @id`,
+    );
+    this.reserveStmt = db.prepare('UPDATE runs SET reserved_usd = reserved_usd + ? WHERE id = ?');
+    this.settleLostStmt = db.prepare(
+      'UPDATE runs SET spent_usd = spent_usd + reserved_usd, reserved_usd = 0 WHERE id = ?',
+    );
     this.setSpendStmt = db.prepare('UPDATE runs SET spent_usd = ? WHERE id = ?');
     this.setBudgetStmt = db.prepare('UPDATE runs SET budget_usd = ? WHERE id = ?');
     this.setTotalPromptsStmt = db.prepare('UPDATE runs SET total_prompts = ? WHERE id = ?');
@@ -101,7 +113,8 @@ export class RunStore {
       for (const row of this.prompts) this.insertPromptStmt.run(row);
       for (const row of this.attempts) this.insertAttemptStmt.run(row);
       for (const row of this.requests) this.insertRequestStmt.run(row);
-      for (const [runId, usd] of this.pendingSpendUsd) this.addSpendStmt.run(usd, runId);
+      for (const [runId, p] of this.pendingSpendUsd)
+        this.addSpendStmt.run({ spent: p.spentUsd, released: p.releasedUsd, id: runId });
     });
   }
 
@@ -132,12 +145,44 @@ export class RunStore {
     this.setStatusStmt.run(status, finishedAt, id);
   }
 
-  /** Adds to `runs.spent_usd` in the same transaction as the rows buffered with it. */
-  addSpend(id: string, usd: number): void {
+  /**
+   * Adds `usd` to `runs.spent_usd` and releases `releasedUsd` of
+   * `runs.reserved_usd`, in the same transaction as the rows buffered with it
+   * (call it before inserting the attempt row it settles).
+   */
+  addSpend(id: string, usd: number, releasedUsd = 0): void {
     this.checkOpen();
-    if (!Number.isFinite(usd) || usd === 0) return;
-    this.pendingSpendUsd.set(id, (this.pendingSpendUsd.get(id) ?? 0) + usd);
+    const spentUsd = Number.isFinite(usd) ? usd : 0;
+    const released = Number.isFinite(releasedUsd) ? releasedUsd : 0;
+    if (spentUsd === 0 && released === 0) return;
+    const pending = this.pendingSpendUsd.get(id);
+    if (pending) {
+      pending.spentUsd += spentUsd;
+      pending.releasedUsd += released;
+    } else this.pendingSpendUsd.set(id, { spentUsd, releasedUsd: released });
     this.schedule();
+  }
+
+  /**
+   * Adds an attempt's worst-case cost to `runs.reserved_usd`, committed at
+   * once, before the attempt is sent: if the process dies before the
+   * attempt's row commits, a resume books it as spent (settleLostReservations).
+   */
+  reserveSpend(id: string, usd: number): void {
+    this.checkOpen();
+    if (!(usd > 0)) return;
+    this.reserveStmt.run(usd, id);
+  }
+
+  /**
+   * Resume: reservations left by a session that died before their attempts'
+   * rows committed are booked as spent (they may have been billed). Returns the USD booked.
+   */
+  settleLostReservations(id: string): number {
+    this.flush();
+    const lostUsd = this.getRun(id)?.reserved_usd ?? 0;
+    if (lostUsd !== 0) this.settleLostStmt.run(id);
+    return lostUsd;
   }
 
   /** Sets `runs.spent_usd` outright (after flushing pending additions). */

@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -200,5 +200,11 @@ export const MIGRATIONS: readonly string[] = [
     open_ms REAL,
     PRIMARY KEY (run_id, arm, seq)
   );
+  `,
+  // 4: spend is never undercounted: failed attempts that may have been billed carry an
+  // estimated cost, and the reservation of each attempt in flight is on disk (src/runner/arm-executor.ts).
+  `
+  ALTER TABLE attempts ADD COLUMN cost_estimated INTEGER;
+  ALTER TABLE runs ADD COLUMN reserved_usd REAL NOT NULL DEFAULT 0;
   `,
 ];

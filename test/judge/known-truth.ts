@@ -56,6 +56,23 @@ export const CASES: Case[] = [
   },
 ];
 
+/**
+ * The latency model: a prompt's own difficulty (log-normal around 800 ms,
+ * shared by both arms) times each arm's own noise. Pairing by prompt cancels
+ * the first; the pairing-power study measures what that is worth.
+ */
+export const LATENCY_MODEL = { medianMs: 800, promptSigma: 0.5, armSigma: 0.15 } as const;
+
+/** A prompt's latency before either arm's noise. */
+export function drawPromptLatency(v: RandomVariates): number {
+  return LATENCY_MODEL.medianMs * Math.exp(LATENCY_MODEL.promptSigma * v.normal());
+}
+
+/** One arm's latency of a prompt, `factor` times slower than the baseline's. */
+export function drawArmLatency(v: RandomVariates, promptLatency: number, factor: number): number {
+  return promptLatency * factor * Math.exp(LATENCY_MODEL.armSigma * v.normal());
+}
+
 const REPLICA_SHARE = 0.3;
 const MAX_ATTEMPTS = 4;
 
@@ -112,7 +129,7 @@ function writeRun(db: Database.Database, truth: Truth, prompts: number, seed: nu
     const fails = failsFirst ? rng() < Math.min(1, errorRate / (t.firstFailureRate ?? 0.03)) : false;
     const attempts = fails ? MAX_ATTEMPTS : failsFirst ? 2 : 1;
     const factor = t.latencyFactor ?? 1;
-    const latency = promptLatency * factor * Math.exp(0.15 * v.normal()) + (attempts - 1) * 250;
+    const latency = drawArmLatency(v, promptLatency, factor) + (attempts - 1) * 250;
     const base: RequestRow = {
       run_id: 'truth',
       prompt_id: id,
@@ -140,7 +157,7 @@ function writeRun(db: Database.Database, truth: Truth, prompts: number, seed: nu
   const consistent = () => Math.min(1, 0.95 + 0.03 * v.normal());
   for (let i = 0; i < prompts; i++) {
     const id = `p${i}`;
-    const promptLatency = 800 * Math.exp(0.5 * v.normal());
+    const promptLatency = drawPromptLatency(v);
     const tokens = 200 + Math.floor(rng() * 1800);
     store.insertPrompt({ run_id: 'truth', prompt_id: id, seq: i, model: 'gpt-4.1', prompt_hash: id });
     store.insertRequest(row(id, 'baseline', {}, promptLatency, tokens, null));

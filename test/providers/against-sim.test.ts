@@ -145,6 +145,24 @@ describe('provider clients against the simulator', () => {
     }
   }
 
+  it('a broken stream reports the text that had arrived, for the estimate of what it cost', async () => {
+    for (const kind of ['openai', 'anthropic'] as const) {
+      const whole = await attempt(kind, 'none', true);
+      assert.ok('ok' in whole);
+      for (const fault of ['cutoff', 'stall'] as const) {
+        const got = await attempt(kind, fault, true);
+        assert.ok('failure' in got, `${kind} ${fault}`);
+        const partial = got.failure.partialOutputText ?? '';
+        assert.ok(partial.length > 0, `${kind} ${fault}: some text had streamed`);
+        assert.ok(whole.ok.text.startsWith(partial), `${kind} ${fault}: a prefix of the answer`);
+        assert.ok(partial.length < whole.ok.text.length, `${kind} ${fault}: not all of it`);
+      }
+      // Nothing streamed before a hang: nothing to report.
+      const hang = await attempt(kind, 'hang', true);
+      assert.ok('failure' in hang && (hang.failure.partialOutputText ?? null) === null);
+    }
+  });
+
   it('the official openai client reads the simulator, whole and streamed, as we do', async () => {
     const official = new OpenAI({ baseURL: sim.url, apiKey: 'sk-sim-unused', maxRetries: 0 });
     const ours = client('openai', 'none');

@@ -10,6 +10,9 @@
  * | p5     | error 503 (3 attempts)   | ok 250 ms, $0.025              |           |
  * | p6     | ok 600 ms (2 attempts)   | error circuit_open             |           |
  *
+ * p3's candidate timed out in two attempts booked at an estimated $0.003 and
+ * $0.001 (spend on failures); p5's baseline 503 attempt is not billed.
+ *
  * The candidate's breaker opened twice (10 s each, the second cut short by the
  * session's end: no half-open moment) and the replay paused 12.5 s.
  */
@@ -237,6 +240,33 @@ export function writeFixture(db: Database, options: FixtureOptions = {}): void {
     }
   }
   for (const row of rows) store.insertRequest(row);
+  // p3's candidate timed out twice after its headers: each attempt booked at an estimate.
+  for (const [attempt, usd] of [
+    [1, 0.003],
+    [2, 0.001],
+  ] as const) {
+    store.insertAttempt({
+      run_id: runId,
+      prompt_id: 'p3',
+      arm: 'candidate',
+      attempt,
+      started_at: '2026-01-05T10:00:00.000Z',
+      error_class: 'timeout_total',
+      cost_usd: usd,
+      cost_estimated: true,
+    });
+  }
+  // p5's baseline 503s: not billed, not estimated.
+  store.insertAttempt({
+    run_id: runId,
+    prompt_id: 'p5',
+    arm: 'baseline',
+    attempt: 1,
+    started_at: '2026-01-05T10:00:00.000Z',
+    error_class: 'http_5xx',
+    cost_usd: 0,
+    cost_estimated: false,
+  });
   store.insertBreakerEvent({
     run_id: runId,
     arm: 'candidate',

@@ -101,6 +101,11 @@ describe('renderJson', () => {
     assert.deepEqual(Object.keys(json.metrics).sort(), Object.keys(report.metrics).sort());
   });
 
+  test('spend on failures per arm is an added key', () => {
+    assert.deepEqual(json.arms.candidate.failure_spend, { usd: 0.004, attempts: 2 });
+    assert.deepEqual(json.arms.baseline.failure_spend, { usd: 0, attempts: 0 });
+  });
+
   test('metric and error-class names stay verbatim; no camelCase leaks', () => {
     assert.ok('candidate.error_rate' in json.metrics);
     assert.deepEqual(json.arms.baseline.errors_by_class, { http_503: 1 });
@@ -132,6 +137,14 @@ describe('renderMarkdown', () => {
       assert.ok(md.includes(heading), heading);
     }
     assert.match(md, /\| error-rate \| `candidate\.error_rate` \|/);
+  });
+
+  test('each arm says what its failures may have cost', () => {
+    assert.match(
+      md,
+      /Spend on failures: \$0\.004\d* estimated over 2 failed attempts \(timeouts, broken streams, abandoned attempts\)/,
+    );
+    assert.match(md, /Spend on failures: none/);
   });
 
   test('the breaker openings and the pause sit with the engine refusals', () => {
@@ -172,6 +185,10 @@ describe('renderHtml', () => {
     assert.ok(html.includes('&lt;/svg&gt;'));
     assert.ok(html.includes('week 1 &lt;i&gt;label&lt;/i&gt; | pipe'));
     assert.equal(html.match(/<svg /g)?.length, html.match(/<\/svg>/g)?.length);
+  });
+
+  test('shows the spend on failures with the cost table', () => {
+    assert.match(html, /Spend on failures: \$0\.004\d* estimated over 2 failed attempts/);
   });
 
   test('draws each chart', () => {

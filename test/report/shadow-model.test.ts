@@ -87,6 +87,13 @@ describe('buildShadowReport on the hand-made run', () => {
     near(candidate.usageEstimatedShare, 1 / 6);
   });
 
+  test('spend on failures: the estimated attempts per arm, apart from the reported cost', () => {
+    assert.equal(candidate.failureSpend.attempts, 2);
+    near(candidate.failureSpend.usd, 0.004);
+    assert.deepEqual(baseline.failureSpend, { usd: 0, attempts: 0 });
+    assert.deepEqual(report.arms.baseline_replica!.failureSpend, { usd: 0, attempts: 0 });
+  });
+
   test('paired latency: median delta, bootstrap interval around it, Wilcoxon p', () => {
     const l = report.comparison.latency;
     // Prompts both answered: p1 +50, p2 -20, p4 +100.

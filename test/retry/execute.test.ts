@@ -10,6 +10,7 @@ import {
   type AttemptEvent,
   type ExecuteOptions,
   executeWithRetry,
+  type LateSettleEvent,
   type WaitEvent,
 } from '../../src/retry/execute.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/retry/policy.js';
@@ -96,6 +97,7 @@ describe('executeWithRetry', () => {
         errorClass: null,
         status: null,
         failure: null,
+        abandoned: false,
       },
     );
   });
@@ -195,6 +197,59 @@ describe('executeWithRetry', () => {
     const result = await done;
     assert.equal(!result.ok && result.errorClass, 'timeout_total');
     assert.equal(clock.pendingSleeps, 0);
+  });
+
+  it('an abandoned attempt that answers late goes to onLateSettle, never into the next attempt', async () => {
+    const late: LateSettleEvent<string>[] = [];
+    const values: (string | null)[] = [];
+    const { clock, options } = setup({
+      attemptTimeoutMs: 1_000,
+      onAttempt: (_e, value) => values.push(value as string | null),
+      onLateSettle: (e) => late.push(e as LateSettleEvent<string>),
+    });
+    const first = deferred<string>();
+    const second = deferred<string>();
+    const calls: AttemptContext[] = [];
+    const done = executeWithRetry<string>((ctx) => {
+      calls.push(ctx);
+      return ctx.attempt === 1 ? first.promise : second.promise;
+    }, options);
+    await step(clock, 1_000 + ABANDON_GRACE_MS);
+    await step(clock, 100);
+    assert.equal(calls.length, 2);
+    // Both settle in one turn, the abandoned one last: it must not become attempt 2's answer.
+    second.resolve('answer 2');
+    first.resolve('late answer 1');
+    const result = await done;
+    await new Promise<void>((r) => setImmediate(r));
+    assert.equal(result.ok && result.value, 'answer 2');
+    assert.deepEqual(values, [null, 'answer 2']);
+    assert.deepEqual(
+      result.attempts.map((a) => [a.errorClass, a.abandoned]),
+      [
+        ['timeout_total', true],
+        [null, false],
+      ],
+    );
+    assert.deepEqual(late, [{ attempt: 1, status: 'fulfilled', value: 'late answer 1' }]);
+  });
+
+  it('a late rejection of an abandoned attempt reaches onLateSettle', async () => {
+    const late: LateSettleEvent<string>[] = [];
+    const { clock, options } = setup({
+      attemptTimeoutMs: 1_000,
+      policy: { ...policy, maxAttempts: 1 },
+      onLateSettle: (e) => late.push(e as LateSettleEvent<string>),
+    });
+    const first = deferred<string>();
+    const done = executeWithRetry<string>(() => first.promise, options);
+    await step(clock, 1_000 + ABANDON_GRACE_MS);
+    const result = await done;
+    assert.equal(!result.ok && result.errorClass, 'timeout_total');
+    const boom = new Error('socket closed after abandon');
+    first.reject(boom);
+    await new Promise<void>((r) => setImmediate(r));
+    assert.deepEqual(late, [{ attempt: 1, status: 'rejected', reason: boom }]);
   });
 
   it('never runs past the total deadline: the last attempt gets only the time left, then deadline_exceeded', async () => {

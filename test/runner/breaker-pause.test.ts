@@ -206,6 +206,7 @@ describe('runShadow with an open breaker', () => {
       .pluck()
       .get(summary.run_id) as number;
     assert.ok(pausedMs >= 100 && pausedMs < 1_000, `paused ${pausedMs} ms`);
+    assert.equal(summary.paused_ms, pausedMs, 'the --json summary carries the pause');
 
     const refused = db
       .prepare(`SELECT prompt_id, started_at FROM requests WHERE run_id = ? AND error_class = 'circuit_open'`)

@@ -314,6 +314,8 @@ describe('runShadow', () => {
       usd: number;
     };
     assert.ok(second.spent_usd >= cost.usd - 1e-12, 'spend includes every booked attempt');
+    const reserved = db.prepare('SELECT reserved_usd FROM runs WHERE id = ?').pluck().get(first.run_id);
+    assert.equal(reserved, 0, 'both sessions released every reservation with its row');
   });
 
   it('--redact keeps prompt text and API keys out of every byte of the db (WAL included)', async (t) => {

@@ -646,3 +646,38 @@ describe('paced streams', () => {
     }
   });
 });
+
+describe('served tokens', () => {
+  it('counts what a provider would bill: answers whole, streams as written, never error statuses or resets', async () => {
+    const sim = await start(profile({}));
+    const body = chat('count the served tokens for me', { max_tokens: 40 });
+    const whole = await rawCall(sim.url, '/v1/chat/completions', { body });
+    const usage = JSON.parse(whole.body).usage as { prompt_tokens: number; completion_tokens: number };
+    assert.deepEqual(sim.servedTokens(), {
+      inputTokens: usage.prompt_tokens,
+      outputTokens: usage.completion_tokens,
+    });
+
+    await rawCall(sim.url, '/v1/chat/completions', { body, headers: force('503') });
+    await rawCall(sim.url, '/v1/chat/completions', { body, headers: force('reset') });
+    assert.deepEqual(sim.servedTokens(), {
+      inputTokens: usage.prompt_tokens,
+      outputTokens: usage.completion_tokens,
+    });
+
+    // A stream cut off part-way: its prompt, and only the pieces that went out.
+    const cut = await rawCall(sim.url, '/v1/chat/completions', {
+      body: { ...body, stream: true },
+      headers: force('cutoff'),
+    });
+    const pieces = sseData(cut.body).chunks.filter((c) => (c.choices?.[0]?.delta?.content ?? '').length > 0);
+    assert.ok(pieces.length >= 1 && pieces.length < usage.completion_tokens);
+    assert.deepEqual(sim.servedTokens(), {
+      inputTokens: 2 * usage.prompt_tokens,
+      outputTokens: usage.completion_tokens + pieces.length,
+    });
+    // A hang: its prompt was taken, nothing generated.
+    await rawCall(sim.url, '/v1/chat/completions', { body, headers: force('hang'), timeoutMs: 50 });
+    assert.equal(sim.servedTokens().inputTokens, 3 * usage.prompt_tokens);
+  });
+});

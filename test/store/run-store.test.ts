@@ -289,6 +289,47 @@ describe('RunStore', () => {
   });
 });
 
+describe('RunStore spend reservations', () => {
+  it('a reservation is on disk before the attempt is sent; its release commits with the attempt row', () => {
+    const path = freshPath();
+    const db = openStore(path);
+    const store = new RunStore(db, { flushIntervalMs: 0 });
+    newRun(store);
+    const reader = new Database(path, { readonly: true });
+    const onDisk = () =>
+      reader.prepare('SELECT spent_usd, reserved_usd FROM runs WHERE id = ?').get('r1') as {
+        spent_usd: number;
+        reserved_usd: number;
+      };
+    const attempts = () => reader.prepare('SELECT COUNT(*) FROM attempts').pluck().get() as number;
+    store.reserveSpend('r1', 0.5);
+    store.reserveSpend('r1', 0.25);
+    // Another process sees the reservations at once, with nothing buffered.
+    assert.deepEqual(onDisk(), { spent_usd: 0, reserved_usd: 0.75 });
+    store.addSpend('r1', 0.1, 0.5);
+    store.insertAttempt({ run_id: 'r1', prompt_id: 'p1', arm: 'baseline', attempt: 1, started_at: T0 });
+    // Buffered: neither the row nor its settlement has landed.
+    assert.deepEqual(onDisk(), { spent_usd: 0, reserved_usd: 0.75 });
+    assert.equal(attempts(), 0);
+    store.flush();
+    assert.deepEqual(onDisk(), { spent_usd: 0.1, reserved_usd: 0.25 });
+    assert.equal(attempts(), 1);
+    reader.close();
+    // A crash now leaves 0.25 reserved; the resume books it as spent, once.
+    store.close();
+    db.close();
+    const db2 = openStore(path);
+    const resumed = new RunStore(db2);
+    assert.equal(resumed.settleLostReservations('r1'), 0.25);
+    assert.equal(resumed.settleLostReservations('r1'), 0);
+    const run = resumed.getRun('r1')!;
+    assert.equal(run.reserved_usd, 0);
+    assert.ok(Math.abs(run.spent_usd - 0.35) < 1e-12);
+    resumed.close();
+    db2.close();
+  });
+});
+
 describe('listRuns', () => {
   it('counts prompts and ok/error per arm for every run', () => {
     const db = openStore(freshPath());
