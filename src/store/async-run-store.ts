@@ -24,8 +24,15 @@ export interface RunWriter {
   getRun(id: string): Promise<RunRow | undefined>;
   /** Flushes buffered rows first, so a run is never marked finished before its rows are in. */
   setRunStatus(id: string, status: RunStatus, finishedAt?: string | null): Promise<void>;
-  /** Buffered: added to `runs.spent_usd` in the same transaction as the rows buffered with it. */
-  addSpend(id: string, usd: number): void;
+  /**
+   * Buffered: adds `usd` to `runs.spent_usd` and releases `releasedUsd` of `runs.reserved_usd`, in the same
+   * transaction as the rows buffered with it.
+   */
+  addSpend(id: string, usd: number, releasedUsd?: number): void;
+  /** Adds an attempt's worst-case cost to `runs.reserved_usd`, committed before the promise settles (send after it). */
+  reserveSpend(id: string, usd: number): Promise<void>;
+  /** Resume: books reservations a dead session left as spent; resolves to the USD booked. */
+  settleLostReservations(id: string): Promise<number>;
   setSpend(id: string, usd: number): Promise<void>;
   setBudget(id: string, usd: number | null): Promise<void>;
   setTotalPrompts(id: string, total: number): Promise<void>;
@@ -66,7 +73,9 @@ export function sqliteRunWriter(store: RunStore): RunWriter {
     createRun: (run) => settle(() => store.createRun(run)),
     getRun: (id) => settle(() => store.getRun(id)),
     setRunStatus: (id, status, finishedAt = null) => settle(() => store.setRunStatus(id, status, finishedAt)),
-    addSpend: (id, usd) => store.addSpend(id, usd),
+    addSpend: (id, usd, releasedUsd = 0) => store.addSpend(id, usd, releasedUsd),
+    reserveSpend: (id, usd) => settle(() => store.reserveSpend(id, usd)),
+    settleLostReservations: (id) => settle(() => store.settleLostReservations(id)),
     setSpend: (id, usd) => settle(() => store.setSpend(id, usd)),
     setBudget: (id, usd) => settle(() => store.setBudget(id, usd)),
     setTotalPrompts: (id, total) => settle(() => store.setTotalPrompts(id, total)),

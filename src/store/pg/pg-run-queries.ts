@@ -13,13 +13,14 @@ interface RunListRow {
   total_prompts: number | null;
   spent_usd: number;
   budget_usd: number | null;
+  paused_ms: number;
   scenario_path: string | null;
 }
 
 /** Every run, oldest first, with counts per arm: three grouped queries, as on SQLite. */
 export async function pgListRuns(client: pg.ClientBase): Promise<RunSummary[]> {
   const runs = await client.query<RunListRow>(
-    `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, scenario_path
+    `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, paused_ms, scenario_path
      FROM runs ORDER BY started_at, id`,
   );
   const prompts = await client.query<{ run_id: string; n: number }>(
@@ -53,6 +54,7 @@ export async function pgListRuns(client: pg.ClientBase): Promise<RunSummary[]> {
     arms: armCounts.get(r.id) ?? {},
     spentUsd: r.spent_usd,
     budgetUsd: r.budget_usd,
+    pausedMs: r.paused_ms,
     scenarioPath: r.scenario_path,
   }));
 }

@@ -43,7 +43,8 @@ export class PgRunStore implements RunWriter {
   private prompts: Value[][] = [];
   private attempts: Value[][] = [];
   private requests: Value[][] = [];
-  private pendingSpendUsd = new Map<string, number>();
+  /** Per run: cost to add to spent_usd, and reservations to release from reserved_usd, USD. */
+  private pendingSpendUsd = new Map<string, { spentUsd: number; releasedUsd: number }>();
   private readonly queue = new SerialQueue();
   private timer: NodeJS.Timeout | null = null;
   private deferredError: unknown = null;
@@ -98,11 +99,36 @@ export class PgRunStore implements RunWriter {
     await this.exec('UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3', [status, finishedAt, id]);
   }
 
-  addSpend(id: string, usd: number): void {
+  addSpend(id: string, usd: number, releasedUsd = 0): void {
     this.checkOpen();
-    if (!Number.isFinite(usd) || usd === 0) return;
-    this.pendingSpendUsd.set(id, (this.pendingSpendUsd.get(id) ?? 0) + usd);
+    const spentUsd = Number.isFinite(usd) ? usd : 0;
+    const released = Number.isFinite(releasedUsd) ? releasedUsd : 0;
+    if (spentUsd === 0 && released === 0) return;
+    const pending = this.pendingSpendUsd.get(id);
+    if (pending) {
+      pending.spentUsd += spentUsd;
+      pending.releasedUsd += released;
+    } else this.pendingSpendUsd.set(id, { spentUsd, releasedUsd: released });
     this.schedule();
+  }
+
+  reserveSpend(id: string, usd: number): Promise<void> {
+    this.checkOpen();
+    if (!(usd > 0)) return Promise.resolve();
+    return this.exec('UPDATE runs SET reserved_usd = reserved_usd + $1 WHERE id = $2', [usd, id]);
+  }
+
+  async settleLostReservations(id: string): Promise<number> {
+    await this.flush();
+    return this.serial(async () => {
+      const r = await this.client.query<{ lost: number }>(
+        `WITH old AS (SELECT reserved_usd FROM runs WHERE id = $1 FOR UPDATE)
+         UPDATE runs SET spent_usd = spent_usd + old.reserved_usd, reserved_usd = 0
+         FROM old WHERE runs.id = $1 RETURNING old.reserved_usd AS lost`,
+        [id],
+      );
+      return r.rows[0]?.lost ?? 0;
+    });
   }
 
   async setSpend(id: string, usd: number): Promise<void> {
@@ -195,8 +221,14 @@ export class PgRunStore implements RunWriter {
         for (const table of ['prompts', 'attempts', 'requests'] as const)
           if (batch[table].length > 0)
             await this.client.query(this.insertSql[table], columnsOf(batch[table]));
-        for (const [runId, usd] of spend)
-          await this.client.query('UPDATE runs SET spent_usd = spent_usd + $1 WHERE id = $2', [usd, runId]);
+        // Float drift of many additions and releases must not leave a phantom reservation behind.
+        for (const [runId, p] of spend)
+          await this.client.query(
+            `UPDATE runs SET spent_usd = spent_usd + $1,
+               reserved_usd = CASE WHEN reserved_usd - $2 < 1e-12 THEN 0 ELSE reserved_usd - $2 END
+             WHERE id = $3`,
+            [p.spentUsd, p.releasedUsd, runId],
+          );
         await this.client.query('COMMIT');
       } catch (err) {
         await this.client.query('ROLLBACK').catch(() => {});

@@ -278,7 +278,7 @@ describe('shadowgate db copy', () => {
     try {
       const r = await cli(dir, 'db', 'copy', '--from', 'two.db', '--to', target.url);
       assert.equal(r.code, 1);
-      assert.equal(r.stdout, 'r-good: runs 1, prompts 6, requests 15, breaker_events 2\n');
+      assert.equal(r.stdout, 'r-good: runs 1, prompts 6, requests 15, attempts 3, breaker_events 2\n');
       assert.match(
         r.stderr,
         /^shadowgate: db copy: run r-bad, table requests: invalid byte sequence for encoding "UTF8": 0x00; nothing of this run was written to postgres:\/\/.*\n$/,

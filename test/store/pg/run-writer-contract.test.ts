@@ -100,6 +100,7 @@ function contract(kind: string, setup: () => Promise<Harness & { close(): Promis
         spent_usd: 0,
         total_prompts: 3,
         paused_ms: 0,
+        reserved_usd: 0,
       });
       assert.equal(await w.getRun('r-none'), undefined);
       await w.close();
@@ -167,6 +168,31 @@ function contract(kind: string, setup: () => Promise<Harness & { close(): Promis
         ['completed', '2026-01-06T11:00:00.000Z', null, 9, 175.5],
       );
       assert.equal((await h.rows('requests', runId, 'prompt_id')).length, 1, 'flushed before the status');
+      await w.close();
+    });
+
+    it('reservations: held at once, released with the batch that settles them, booked as spent on resume', async () => {
+      const w = h.writer();
+      const runId = id();
+      await w.createRun(newRun(runId));
+      await w.reserveSpend(runId, 0.3);
+      await w.reserveSpend(runId, 0.2);
+      await w.reserveSpend(runId, 0);
+      assert.equal((await w.getRun(runId))!.reserved_usd, 0.5);
+      w.addSpend(runId, 0.1, 0.3);
+      assert.equal((await w.getRun(runId))!.reserved_usd, 0.5, 'released with the batch, not before');
+      await w.flush();
+      const settled = (await w.getRun(runId))!;
+      assert.deepEqual([settled.spent_usd, settled.reserved_usd], [0.1, 0.2]);
+      assert.equal(await w.settleLostReservations(runId), 0.2);
+      const after = (await w.getRun(runId))!;
+      assert.deepEqual([after.spent_usd.toFixed(12), after.reserved_usd], ['0.300000000000', 0]);
+      assert.equal(await w.settleLostReservations(runId), 0);
+      // Releasing what drift made a hair more than held leaves no phantom reservation.
+      await w.reserveSpend(runId, 0.1 + 0.2);
+      w.addSpend(runId, 0, 0.3);
+      await w.flush();
+      assert.equal((await w.getRun(runId))!.reserved_usd, 0);
       await w.close();
     });
 
