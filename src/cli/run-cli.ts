@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { EXIT, isShadowgateError, isUsageError, UsageError } from '../shared/errors.js';
+import { dbCommand } from './commands/db.js';
 import { demoCommand } from './commands/demo.js';
 import { gateCommand } from './commands/gate.js';
 import { initCommand } from './commands/init.js';
@@ -31,6 +32,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command(rolloutCommand(ctx))
     .command(demoCommand(ctx))
     .command(initCommand(ctx))
+    .command(dbCommand(ctx))
     .demandCommand(1, 'name a command; see shadowgate --help')
     .strict()
     .recommendCommands()
