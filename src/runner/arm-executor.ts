@@ -12,6 +12,7 @@ import type { AttemptRow, RequestRow } from '../store/rows.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
+import type { RunInstrument } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
 import { comparedAnswer } from './pair-similarity.js';
 import { redactedErrorMessage, redactedToolCalls } from './redaction.js';
@@ -40,6 +41,8 @@ export interface ArmRunContext {
   guard: BudgetGuard;
   /** Aborts attempts in flight (Ctrl-C after the grace period, a second Ctrl-C, a fatal error). */
   signal: AbortSignal;
+  /** Bounds each attempt's timing error (`attempts.timing_error_bound_ms`); absent: NULL. */
+  instrument?: Pick<RunInstrument, 'attemptBoundMs'> | null;
 }
 
 /** One (prompt, arm) to send, with what was resolved for it. */
@@ -107,6 +110,8 @@ export async function executeArm(
   let refused = false;
 
   const onAttempt = (e: AttemptEvent): void => {
+    // First: the bound is read at the moment the attempt's end is known, before this turn does more work.
+    const boundMs = ctx.instrument ? ctx.instrument.attemptBoundMs(e.durationMs) : null;
     const response = e.errorClass === null ? lastResponse : null;
     const attemptCostUsd = response && req.prices ? costUsd(response.usage, req.prices) : 0;
     if (reservation) {
@@ -115,9 +120,17 @@ export async function executeArm(
     }
     totalCostUsd += attemptCostUsd;
     if (attemptCostUsd > 0) store.addSpend(runId, attemptCostUsd);
-    store.insertAttempt(
-      attemptRow(runId, req.promptId, arm, e, response, req.prices ? attemptCostUsd : null, ctx.redact),
+    const row = attemptRow(
+      runId,
+      req.promptId,
+      arm,
+      e,
+      response,
+      req.prices ? attemptCostUsd : null,
+      ctx.redact,
     );
+    row.timing_error_bound_ms = boundMs;
+    store.insertAttempt(row);
   };
 
   let result: Awaited<ReturnType<typeof executeWithRetry<ProviderResponse>>>;

@@ -7,11 +7,13 @@ import { redactedConfigJson } from '../config/redacted-config.js';
 import { pricesJson } from '../pricing/prices-in-force.js';
 import type { Rng } from '../shared/clock.js';
 import { InterruptedError } from '../shared/errors.js';
+import { readInstrumentJson, saveInstrumentJson } from '../store/instrument-store.js';
 import type { Database } from '../store/open-store.js';
 import type { RunStatus } from '../store/rows.js';
 import { listRuns } from '../store/run-queries.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
+import { type InstrumentRecord, mergeRecords } from './instrument.js';
 import { fillSplitPairSimilarity } from './pair-similarity.js';
 import { newRunId } from './run-id.js';
 import type { RunPlan } from './run-plan.js';
@@ -36,6 +38,8 @@ export interface ShadowRunSummary {
   db: string;
   /** This session's wall time, s. */
   duration_s: number;
+  /** The harness's own timing error over the run (see docs/run.md); null when none was recorded. */
+  instrument: InstrumentRecord | null;
 }
 
 /** The run this session writes to. */
@@ -124,7 +128,24 @@ export function finishRun(
   }
 }
 
-export function summarize(db: Database, runId: string, dbPath: string, durationS: number): ShadowRunSummary {
+/**
+ * Stores this session's instrument record in `runs.instrument_json`, merged
+ * with the earlier sessions' of a resumed run; returns what was stored.
+ */
+export function saveInstrument(db: Database, runId: string, session: InstrumentRecord): InstrumentRecord {
+  const stored = readInstrumentJson(db, runId);
+  const record = mergeRecords(stored === null ? null : (JSON.parse(stored) as InstrumentRecord), session);
+  saveInstrumentJson(db, runId, JSON.stringify(record));
+  return record;
+}
+
+export function summarize(
+  db: Database,
+  runId: string,
+  dbPath: string,
+  durationS: number,
+  instrument: InstrumentRecord | null,
+): ShadowRunSummary {
   const run = listRuns(db).find((r) => r.id === runId);
   if (!run) throw new Error(`run ${runId} vanished from ${dbPath}`);
   const arm = (a: Arm): ArmSummary => {
@@ -143,5 +164,6 @@ export function summarize(db: Database, runId: string, dbPath: string, durationS
     budget_usd: run.budgetUsd,
     db: dbPath,
     duration_s: Math.round(durationS * 1000) / 1000,
+    instrument,
   };
 }

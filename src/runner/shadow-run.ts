@@ -18,6 +18,7 @@ import { ArmTargets } from './arm-targets.js';
 import { BreakerLog } from './breaker-log.js';
 import { BreakerPause } from './breaker-pause.js';
 import { BudgetGuard } from './budget-guard.js';
+import { type InstrumentRecord, RunInstrument, sustainedDelayWarning } from './instrument.js';
 import { type JitterRngFactory, seededJitter } from './jitter-rng.js';
 import { type PaceMode, Pacer } from './pacer.js';
 import { PromptExecution } from './prompt-execution.js';
@@ -25,7 +26,14 @@ import { RunInterrupts } from './run-interrupts.js';
 import type { ShadowRunDeps, ShadowRunOptions } from './run-options.js';
 import { planRun, type RunPlan } from './run-plan.js';
 import { ProgressTally } from './run-progress.js';
-import { finishRun, markFailed, openRun, type ShadowRunSummary, summarize } from './run-record.js';
+import {
+  finishRun,
+  markFailed,
+  openRun,
+  type ShadowRunSummary,
+  saveInstrument,
+  summarize,
+} from './run-record.js';
 import { isSampled } from './sampling.js';
 
 export { DEFAULT_GRACE_MS, type ShadowRunDeps, type ShadowRunOptions } from './run-options.js';
@@ -94,6 +102,11 @@ async function executeRun(
   const interrupts = new RunInterrupts(deps.signal, deps.hardSignal);
   const pacer = new Pacer({ concurrency: o.concurrency, rps: o.rps, pace: o.pace, speed: o.speed }, clock);
   const tally = new ProgressTally(o.replica > 0);
+  const instrument = new RunInstrument({
+    onSustainedDelay: (delayMs, forMs) =>
+      warn(sustainedDelayWarning(delayMs, forMs, instrument.thresholdMs, o.concurrency)),
+    ...deps.instrument,
+  });
   const progress = () =>
     tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, plan.budgetUsd);
   const clients: ProviderClient[] = [];
@@ -122,6 +135,7 @@ async function executeRun(
       store,
       guard,
       signal: interrupts.abortInFlight.signal,
+      instrument,
     };
     const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd: plan.budgetUsd });
     const promptDone = () => {
@@ -130,6 +144,7 @@ async function executeRun(
       deps.onProgress?.(progress());
     };
 
+    instrument.start();
     let completed = opened.completed;
     let seq = -1;
     let selected = 0;
@@ -174,6 +189,7 @@ async function executeRun(
     fail(err);
     await pacer.idle();
   } finally {
+    instrument.stop();
     pause?.dispose();
     breakerLog?.dispose();
     interrupts.dispose();
@@ -181,6 +197,12 @@ async function executeRun(
   }
 
   const finishedAt = new Date(clock.now()).toISOString();
+  let record: InstrumentRecord | null = null;
+  try {
+    record = saveInstrument(db, runId, instrument.record());
+  } catch (err) {
+    fatal ??= err;
+  }
   if (fatal !== null) {
     markFailed(store, runId, finishedAt);
     throw fatal;
@@ -191,7 +213,7 @@ async function executeRun(
       ? 'budget_exhausted'
       : 'completed';
   finishRun(db, store, plan, { runId, status, finishedAt, warn });
-  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000);
+  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000, record);
 }
 
 /**

@@ -149,6 +149,8 @@ export interface AttemptRow {
   input_tokens?: number | null;
   output_tokens?: number | null;
   cost_usd?: number | null;
+  /** Upper bound of this attempt's timing error: the harness's event-loop delay around it, ms (schema 4). */
+  timing_error_bound_ms?: number | null;
 }
 
 export const PROMPT_COLUMNS = [
@@ -215,4 +217,5 @@ export const ATTEMPT_COLUMNS = [
   'input_tokens',
   'output_tokens',
   'cost_usd',
+  'timing_error_bound_ms',
 ] as const satisfies readonly (keyof AttemptRow)[];

@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -200,5 +200,10 @@ export const MIGRATIONS: readonly string[] = [
     open_ms REAL,
     PRIMARY KEY (run_id, arm, seq)
   );
+  `,
+  // 4: the run measures its own timing error (src/runner/instrument.ts).
+  `
+  ALTER TABLE runs ADD COLUMN instrument_json TEXT;
+  ALTER TABLE attempts ADD COLUMN timing_error_bound_ms REAL;
   `,
 ];

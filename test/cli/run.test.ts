@@ -56,6 +56,7 @@ describe('shadowgate run', () => {
       'budget_usd',
       'db',
       'duration_s',
+      'instrument',
       'prompts',
       'run_id',
       'spent_usd',
