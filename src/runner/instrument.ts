@@ -134,15 +134,17 @@ export class RunInstrument {
     this.monitor?.disable();
   }
 
+  /** One timer for the whole run, re-armed with refresh(): no new timer object per firing. */
   private arm(fromMs: number): void {
     this.nextDueMs = fromMs + this.sampleIntervalMs;
-    this.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       const t = this.now();
       this.recordSample(t, Math.max(0, t - this.nextDueMs), t + this.sampleIntervalMs);
-      this.arm(t);
+      timer.refresh();
     }, this.sampleIntervalMs);
     // The instrument never keeps a finished run's process alive.
-    this.timer.unref();
+    timer.unref();
+    this.timer = timer;
   }
 
   /**
