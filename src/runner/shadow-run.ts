@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ProviderClient } from '../providers/types.js';
+import { preloadTokenizer } from '../providers/usage.js';
 import { readScenario } from '../scenario/read-scenario.js';
 import type { Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
@@ -144,6 +145,8 @@ async function executeRun(
       deps.onProgress?.(progress());
     };
 
+    // Before any request is in flight: loaded later, it would stall the loop mid-run.
+    preloadTokenizer();
     instrument.start();
     let completed = opened.completed;
     let seq = -1;
