@@ -24,7 +24,7 @@ import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from
 export const SATURATION_THRESHOLD_MS = 5;
 /** How often the sampling timer fires, ms. */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 10;
-/** How long the loop delay must stay above the threshold before `run` warns, ms. */
+/** The window over which the loop delay's median must exceed the threshold before `run` warns, ms. */
 export const DEFAULT_SUSTAIN_MS = 3000;
 /** Samples kept for the per-attempt bound: 65,536 x 10 ms is about 11 minutes of attempt. */
 const RING_SIZE = 65_536;
@@ -64,7 +64,7 @@ export interface RunInstrumentOptions {
   thresholdMs?: number;
   /** Sampling timer period, ms. Default DEFAULT_SAMPLE_INTERVAL_MS. */
   sampleIntervalMs?: number;
-  /** How long the sampled delay must stay above the threshold before `onSustainedDelay`, ms. Default 3000. */
+  /** The window whose median loop delay must exceed the threshold for `onSustainedDelay`, ms. Default 3000. */
   sustainMs?: number;
   /**
    * Where samples come from. Default `'timer'`: a timer every sampleIntervalMs
@@ -74,8 +74,8 @@ export interface RunInstrumentOptions {
    * the timer, the run's loop delay is read from the samples fed.
    */
   sampler?: 'timer' | SampleSource | null;
-  /** Called at most once per `sustainMs x 10` while the loop delay stays above the threshold. */
-  onSustainedDelay?: (delayMs: number, forMs: number) => void;
+  /** Called at most once per `sustainMs x 10` while the median loop delay over sustainMs stays above the threshold. */
+  onSustainedDelay?: (medianDelayMs: number, windowMs: number) => void;
 }
 
 /**
@@ -89,7 +89,7 @@ export class RunInstrument {
   private readonly sampler: 'timer' | SampleSource | null;
   private stopSource: (() => void) | null = null;
   private readonly sustainMs: number;
-  private readonly onSustainedDelay: ((delayMs: number, forMs: number) => void) | null;
+  private readonly onSustainedDelay: ((medianDelayMs: number, windowMs: number) => void) | null;
   /** The sampling timer's firings: when (monotonic ms) and how late (ms), in a ring. */
   private readonly firedAt = new Float64Array(RING_SIZE);
   private readonly lateMs = new Float64Array(RING_SIZE);
@@ -102,7 +102,7 @@ export class RunInstrument {
   private readonly sampled: RecordableHistogram = createHistogram();
   /** Per-attempt bounds, µs (a histogram: flat memory at any run size). */
   private readonly bounds: RecordableHistogram = createHistogram();
-  private aboveSinceMs: number | null = null;
+  private lastCheckedMs = Number.NEGATIVE_INFINITY;
   private lastWarnedMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: RunInstrumentOptions = {}) {
@@ -159,20 +159,32 @@ export class RunInstrument {
     this.samples++;
     this.nextDueMs = nextDueMs;
     this.sampled.record(Math.max(1, Math.round(lateMs * 1e6)));
-    this.watchSustained(atMs, lateMs);
+    this.watchSustained(atMs);
   }
 
-  private watchSustained(atMs: number, lateMs: number): void {
-    if (lateMs <= this.thresholdMs) {
-      this.aboveSinceMs = null;
-      return;
+  /**
+   * Every sustainMs / 4, the median loop delay over the last sustainMs: above
+   * the threshold, the loop has stayed delayed (a median, so that a quiet
+   * sample now and then does not hide a saturated loop, nor one stall make a
+   * warning).
+   */
+  private watchSustained(atMs: number): void {
+    if (this.onSustainedDelay === null || atMs - this.lastCheckedMs < this.sustainMs / 4) return;
+    this.lastCheckedMs = atMs;
+    const fromMs = atMs - this.sustainMs;
+    const oldest = Math.max(0, this.samples - RING_SIZE);
+    if (oldest === this.samples || this.firedAt[oldest % RING_SIZE]! > fromMs) return; // not a full window yet
+    const window: number[] = [];
+    for (let k = this.samples - 1; k >= oldest; k--) {
+      const i = k % RING_SIZE;
+      if (this.firedAt[i]! < fromMs) break;
+      window.push(this.lateMs[i]!);
     }
-    // A stall of L ms began about L ms before the sample that saw it.
-    this.aboveSinceMs ??= atMs - lateMs;
-    const forMs = atMs - this.aboveSinceMs;
-    if (forMs >= this.sustainMs && atMs - this.lastWarnedMs >= this.sustainMs * 10) {
+    window.sort((x, y) => x - y);
+    const medianMs = window[window.length >> 1] ?? 0;
+    if (medianMs > this.thresholdMs && atMs - this.lastWarnedMs >= this.sustainMs * 10) {
       this.lastWarnedMs = atMs;
-      this.onSustainedDelay?.(lateMs, forMs);
+      this.onSustainedDelay(medianMs, this.sustainMs);
     }
   }
 
@@ -246,15 +258,15 @@ export function mergeRecords(earlier: InstrumentRecord | null, session: Instrume
 
 /** The warning `run` prints while the loop delay stays above the threshold. */
 export function sustainedDelayWarning(
-  delayMs: number,
-  forMs: number,
+  medianDelayMs: number,
+  windowMs: number,
   thresholdMs: number,
   concurrency: number,
 ): string {
   const lower = Math.max(1, Math.floor(concurrency / 2));
   return (
-    `the harness's event loop has been delayed above ${thresholdMs} ms for ${(forMs / 1000).toFixed(1)} s ` +
-    `(now ${roundMs(delayMs)} ms): its latency readings are late by as much; ` +
+    `the harness's event loop has been delayed above ${thresholdMs} ms (median ${roundMs(medianDelayMs)} ms ` +
+    `over the last ${(windowMs / 1000).toFixed(1)} s): its latency readings are late by as much; ` +
     `try a lower --concurrency (now ${concurrency}, e.g. --concurrency ${lower})`
   );
 }
