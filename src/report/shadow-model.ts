@@ -188,7 +188,14 @@ function breakerReason(breaker: BreakerReport): string | null {
 /** The stored record (snake_case JSON) as the report's model; null when the run has none. */
 function instrumentReport(json: string | null): InstrumentReport | null {
   if (json === null) return null;
-  const r = JSON.parse(json) as Record<string, number | boolean>;
+  let r: Record<string, number | boolean>;
+  try {
+    r = JSON.parse(json) as Record<string, number | boolean>;
+  } catch {
+    // Hand-edited into something unreadable: the report says nothing of accuracy rather than fail.
+    return null;
+  }
+  if (r === null || typeof r !== 'object') return null;
   const ms = (key: string) => (typeof r[key] === 'number' ? r[key] : 0);
   return {
     eventLoopDelayP50Ms: ms('event_loop_delay_p50_ms'),

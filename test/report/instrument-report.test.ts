@@ -102,6 +102,18 @@ describe('the report on the timing error', () => {
     assert.equal(JSON.parse(renderJson(r)).instrument, null);
   });
 
+  it('reads an unreadable stored record as none', () => {
+    const db = fixtureDb();
+    saveInstrumentJson(db, RUN_ID, '{not json');
+    const r = buildShadowReport(db, {
+      runId: RUN_ID,
+      generatedAt: GENERATED_AT,
+      gates: GATES,
+      bootstrapResamples: 200,
+    });
+    assert.equal(r.instrument, null);
+  });
+
   it('keeps a saturated run gate whose tolerance exceeds the error', () => {
     const r = report(record(100));
     assert.equal(r.instrument?.saturated, true);
