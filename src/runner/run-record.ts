@@ -133,10 +133,20 @@ export function finishRun(
  * with the earlier sessions' of a resumed run; returns what was stored.
  */
 export function saveInstrument(db: Database, runId: string, session: InstrumentRecord): InstrumentRecord {
-  const stored = readInstrumentJson(db, runId);
-  const record = mergeRecords(stored === null ? null : (JSON.parse(stored) as InstrumentRecord), session);
+  const record = mergeRecords(storedRecord(readInstrumentJson(db, runId)), session);
   saveInstrumentJson(db, runId, JSON.stringify(record));
   return record;
+}
+
+/** An earlier session's record; null when none, or when it no longer reads as one (then this session's stands). */
+function storedRecord(json: string | null): InstrumentRecord | null {
+  if (json === null) return null;
+  try {
+    const r = JSON.parse(json) as InstrumentRecord | null;
+    return r !== null && typeof r === 'object' && typeof r.timing_error_bound_p99_ms === 'number' ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 export function summarize(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstrumentRecord } from '../../src/runner/instrument.js';
 import { saveInstrument } from '../../src/runner/run-record.js';
-import { readInstrumentJson } from '../../src/store/instrument-store.js';
+import { readInstrumentJson, saveInstrumentJson } from '../../src/store/instrument-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { RunStore } from '../../src/store/run-store.js';
 
@@ -40,6 +40,10 @@ describe('saveInstrument', () => {
     assert.equal(merged.timing_error_bound_p99_ms, 8);
     assert.equal(merged.saturated, true);
     assert.deepEqual(JSON.parse(readInstrumentJson(db, 'r-1')!), merged);
+
+    // A record that no longer reads as one is replaced by this session's, not a failed run.
+    saveInstrumentJson(db, 'r-1', '{oops');
+    assert.deepEqual(saveInstrument(db, 'r-1', session(2, 7)), session(2, 7));
     store.close();
   });
 });
