@@ -98,7 +98,7 @@ export class RunInstrument {
   private nextDueMs = Number.NaN;
   private timer: NodeJS.Timeout | null = null;
   private monitor: ReturnType<typeof monitorEventLoopDelay> | null = null;
-  /** Sampled lateness, ns: the run's loop delay when there is no monitor (live: false). */
+  /** Sampled lateness, ns: the run's loop delay when there is no monitor (a sampler other than the timer). */
   private readonly sampled: RecordableHistogram = createHistogram();
   /** Per-attempt bounds, µs (a histogram: flat memory at any run size). */
   private readonly bounds: RecordableHistogram = createHistogram();
