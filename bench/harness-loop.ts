@@ -69,6 +69,6 @@ export async function runHarnessLoop(
     requests: arms.reduce((n, a) => n + a.requests, 0),
     errors: arms.reduce((n, a) => n + a.error, 0),
     wallMs,
-    extra: { run_id: summary.run_id, status: summary.status, db: summary.db },
+    extra: { run_id: summary.run_id, status: summary.status, db: summary.db, instrument: summary.instrument },
   };
 }

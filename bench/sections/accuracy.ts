@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import type { InstrumentRecord } from '../../src/runner/instrument.js';
 import { type AbsErrorStats, absErrorStats, type TimingPair } from '../abs-error-stats.js';
 import { type BenchContext, fmt, type SectionOutcome, type TableRow } from '../bench-context.js';
 import { LOAD_DRIVER_PATH, runNodeChild, startSimProcess } from '../child-processes.js';
@@ -62,6 +63,8 @@ export interface AccuracyLevelJson {
     | { error: string };
   /** The harness process's event-loop delay during the pass: time a ready response waits to be read. */
   event_loop_delay_ms: DriverResult['eventLoopDelayMs'];
+  /** What the run measured of its own timing error (`run --json`'s `instrument`), to hold against the truth. */
+  harness_instrument: InstrumentRecord | null;
 }
 
 export type AccuracyJson = Record<'c1' | 'c64' | 'c512', AccuracyLevelJson | { error: string }> & {
@@ -117,25 +120,31 @@ export async function benchAccuracy(ctx: BenchContext): Promise<SectionOutcome<A
         await writeBenchScenario(scenario, prompts);
         const truthPath = join(ctx.workDir, `accuracy-${key}-truth.jsonl`);
         const dbPath = join(ctx.workDir, `accuracy-${key}.db`);
-        const child = await runNodeChild<DriverResult>(LOAD_DRIVER_PATH, [
-          '--mode',
-          'harness',
-          '--stream',
-          '--scenario',
-          scenario,
-          '--warmup',
-          warmup,
-          '--warmup-db',
-          join(ctx.workDir, `accuracy-${key}-warmup.db`),
-          '--targets',
-          `${baseline.url},${candidate.url}`,
-          '--concurrency',
-          String(concurrency),
-          '--db',
-          dbPath,
-          '--ground-truth',
-          truthPath,
-        ]);
+        const child = await runNodeChild<DriverResult>(
+          LOAD_DRIVER_PATH,
+          [
+            '--mode',
+            'harness',
+            '--stream',
+            '--scenario',
+            scenario,
+            '--warmup',
+            warmup,
+            '--warmup-db',
+            join(ctx.workDir, `accuracy-${key}-warmup.db`),
+            '--targets',
+            `${baseline.url},${candidate.url}`,
+            '--concurrency',
+            String(concurrency),
+            '--db',
+            dbPath,
+            '--ground-truth',
+            truthPath,
+          ],
+          ctx.options.cpuProfDir
+            ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${ctx.options.cpuProfDir}`] }
+            : {},
+        );
         const truth = new Map(readJsonl<GroundTruthRow>(truthPath).map((row) => [row.requestId, row]));
         const pairs = matchGroundTruth(dbPath, String(child.result.extra.run_id), truth);
         const total = absErrorStats(pairs.total);
@@ -161,13 +170,18 @@ export async function benchAccuracy(ctx: BenchContext): Promise<SectionOutcome<A
           median_injected_latency_ms: round(injected[injected.length >> 1] ?? null, 1),
           raw_undici_reference: reference,
           event_loop_delay_ms: child.result.eventLoopDelayMs,
+          harness_instrument: (child.result.extra.instrument as InstrumentRecord | null) ?? null,
         };
+        const self = json[key].harness_instrument;
         ctx.log(
           `accuracy ${key}: total |err| median ${fmt(total.median_abs_error_ms, 2)} ms p99 ${fmt(total.p99_abs_error_ms, 2)} ms; ` +
             `ttft median ${fmt(ttft.median_abs_error_ms, 2)} ms p99 ${fmt(ttft.p99_abs_error_ms, 2)} ms (${total.n} matched, ${total.unmatched} unmatched, ${fmt(child.result.rps)} req/s); ` +
             ('error' in reference
               ? `raw reference failed: ${reference.error}`
-              : `raw undici reference total median ${fmt(reference.median_abs_error_ms, 2)} ms p99 ${fmt(reference.p99_abs_error_ms, 2)} ms`),
+              : `raw undici reference total median ${fmt(reference.median_abs_error_ms, 2)} ms p99 ${fmt(reference.p99_abs_error_ms, 2)} ms`) +
+            (self
+              ? `; self-measured bound p50 ${fmt(self.timing_error_bound_p50_ms, 2)} p99 ${fmt(self.timing_error_bound_p99_ms, 2)} ms${self.saturated ? ' (saturated)' : ''}`
+              : ''),
         );
         const target =
           key === 'c64'

@@ -28,7 +28,9 @@ export function holdSentence(gates: readonly GateResult[]): string {
     first.status === 'insufficient'
       ? `there is not enough data yet for ${first.name}`
       : first.status === 'inconclusive'
-        ? `${first.name} is not settled yet: more traffic would decide it`
+        ? first.timingError
+          ? `${first.name} cannot be judged: the harness's own timing error was larger than its tolerance`
+          : `${first.name} is not settled yet: more traffic would decide it`
         : (PLAIN[first.metric] ?? `${first.name} failed`);
   const more = failing.length > 1 ? ` (${failing.length - 1} more gate(s) not passed; see the report)` : '';
   return `${why}${more}.`;

@@ -10,12 +10,15 @@
  * - insufficient: no value, or fewer samples than the gate needs: hold.
  *
  * A metric without an interval is judged on its point value (pass or fail),
- * and its row says so (`basis: 'point'`). Pure: the shadow report, `gate` and
- * the rollout all call it.
+ * and its row says so (`basis: 'point'`). A latency gate of a saturated run
+ * whose tolerance is within the timing error is inconclusive (timing-error.ts).
+ * Pure: the shadow report, `gate` and the rollout all call it.
  */
 import { isMetricName, METRICS, type MetricName, type Metrics } from './metrics.js';
+import { limitByTimingError, type TimingErrorLimit, type TimingErrorNote } from './timing-error.js';
 
 export type { MetricName, Metrics, MetricValue, RolloutMetrics, ShadowMetrics } from './metrics.js';
+export type { TimingErrorLimit, TimingErrorNote } from './timing-error.js';
 
 export type GateOp = '<=' | '>=' | '<' | '>';
 export type GateAction = 'hold' | 'rollback';
@@ -69,6 +72,11 @@ export interface GateResult {
    * otherwise, or when the estimate sits on the threshold.
    */
   moreSamples: number | null;
+  /**
+   * Set when the gate is inconclusive because the harness was saturated and
+   * the gate's tolerance is within its timing error (see timing-error.ts).
+   */
+  timingError?: TimingErrorNote;
 }
 
 export interface Verdict {
@@ -195,6 +203,14 @@ export function gateReason(result: GateResult): string {
       return `${result.name}: insufficient data (${result.metric}: ${why}) -> hold`;
     }
     case 'inconclusive': {
+      if (result.timingError) {
+        const { toleranceMs, errorMs, statusWithoutLimit } = result.timingError;
+        return (
+          `${result.name}: inconclusive: its tolerance (${formatGateNumber(toleranceMs)} ms) is within the harness's ` +
+          `timing error (±${formatGateNumber(errorMs)} ms, p99; the run was saturated), so its ${statusWithoutLimit} ` +
+          'cannot be trusted; rerun with a lower --concurrency -> hold'
+        );
+      }
       const more =
         result.moreSamples === null
           ? ''
@@ -215,8 +231,19 @@ export function gateReason(result: GateResult): string {
  * otherwise any gate not passed -> hold; otherwise promote. With no gates
  * there is nothing to vouch for the candidate, so the answer is hold.
  */
-export function evaluateGates(gates: readonly GateSpec[], metrics: Metrics): Verdict {
-  const results = gates.map((gate) => evaluateGate(gate, metrics));
+export function evaluateGates(
+  gates: readonly GateSpec[],
+  metrics: Metrics,
+  options: {
+    /** Latency gates whose tolerance is within this timing error are inconclusive (a saturated run). */
+    timingError?: TimingErrorLimit | null;
+  } = {},
+): Verdict {
+  const limit = options.timingError ?? null;
+  const results = gates.map((gate) => {
+    const result = evaluateGate(gate, metrics);
+    return limit === null ? result : limitByTimingError(result, limit);
+  });
   if (results.length === 0)
     return { decision: 'hold', gates: results, reasons: ['no gates to judge by -> hold'] };
   const failing = results.filter((r) => r.status !== 'pass');

@@ -193,8 +193,13 @@ export class UndiciProviderClient implements ProviderClient {
         ttftMs = progress.ttftMs;
         endMs = progress.endMs;
       } else {
+        // The end is read when the stream emits it, not a promise hop later.
+        let endedAt = Number.NaN;
+        res.body.once('end', () => {
+          endedAt = this.now();
+        });
         const body = await res.body.text();
-        totalMs = this.now() - t0;
+        totalMs = (Number.isNaN(endedAt) ? this.now() : endedAt) - t0;
         ctx.totalMs = totalMs;
         try {
           answer = this.opts.adapter.parseAnswer(parseJsonOrViolation(body, 'response body'));

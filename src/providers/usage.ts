@@ -71,19 +71,32 @@ type CountTokens = (text: string) => number;
 let countTokensFn: CountTokens | null = null;
 
 /**
- * The tokenizer's tables take ~300 ms to load, so it is loaded on the first
- * estimate only: runs whose providers report usage never pay for it.
+ * The tokenizer's tables take ~300 ms to load: loaded by preloadTokenizer
+ * before a replay's first request, or else on the first estimate.
  * o200k_base is the encoding of current OpenAI models; for other vendors it
  * is an approximation, which is what `usageSource: 'estimated'` says.
  */
 function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  if (countTokensFn === null) {
-    const require = createRequire(import.meta.url);
-    const mod = require('gpt-tokenizer/encoding/o200k_base') as { countTokens: CountTokens };
-    countTokensFn = mod.countTokens;
-  }
-  return countTokensFn(text);
+  return (countTokensFn ?? loadTokenizer())(text);
+}
+
+function loadTokenizer(): CountTokens {
+  const require = createRequire(import.meta.url);
+  const mod = require('gpt-tokenizer/encoding/o200k_base') as { countTokens: CountTokens };
+  countTokensFn = mod.countTokens;
+  return countTokensFn;
+}
+
+/**
+ * Loads the tokenizer now, once per process. A replay calls it before its
+ * first request: loaded on the first estimate instead, its ~300 ms (more on
+ * a busy machine) of synchronous work would stall the event loop while
+ * requests are in flight, and every one of them would read its end late by
+ * as much (the run's instrument saw 680 ms in the demo).
+ */
+export function preloadTokenizer(): void {
+  if (countTokensFn === null) loadTokenizer();
 }
 
 function contentText(content: string | null | ChatContentPart[] | undefined): string {

@@ -1,5 +1,6 @@
 /** The shadow report's figures as the judge reads them: every shadow metric of the typed list, with its interval. */
-import type { ShadowMetrics } from '../judge/metrics.js';
+import type { MetricName, ShadowMetrics } from '../judge/metrics.js';
+import type { TimingErrorLimit } from '../judge/timing-error.js';
 import type { ArmReport, Comparison, IntervalEstimate } from './shadow-report.js';
 
 function fromEstimate(e: IntervalEstimate) {
@@ -49,5 +50,31 @@ export function gateMetrics(candidate: ArmReport, r: Comparison): ShadowMetrics 
       interval: r.usage.modelMismatchCi,
     },
     'cost.savings_pct': { value: r.cost.savingsPct, n: r.cost.n, interval: r.cost.savingsCi },
+  };
+}
+
+/**
+ * Each latency gate's tolerance in ms, for the timing-error limit of a
+ * saturated run: a ms gate's threshold as it is (its distance from no
+ * difference), a ratio gate's |threshold - 1| times the baseline's figure
+ * the ratio divides by. Null for every other metric.
+ */
+export function latencyToleranceMs(baseline: ArmReport): TimingErrorLimit['toleranceMs'] {
+  return (metric: MetricName, threshold: number) => {
+    const ratioOf = (baselineMs: number | null) =>
+      baselineMs === null ? null : Math.abs(threshold - 1) * baselineMs;
+    switch (metric) {
+      case 'latency.median_delta_ms':
+      case 'latency.median_delta_upper_ms':
+        return Math.abs(threshold);
+      case 'latency.p50_ratio':
+        return ratioOf(baseline.latencyMs.p50);
+      case 'latency.p95_ratio':
+        return ratioOf(baseline.latencyMs.p95);
+      case 'ttft.p95_ratio':
+        return ratioOf(baseline.ttftMs.p95);
+      default:
+        return null;
+    }
   };
 }

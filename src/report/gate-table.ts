@@ -46,6 +46,16 @@ export function gateJson(verdict: Verdict, extra: Record<string, unknown>): stri
         on_fail: g.onFail,
         basis: g.basis,
         more_samples: g.moreSamples,
+        // Only on a latency gate a saturated run's timing error made inconclusive.
+        ...(g.timingError
+          ? {
+              timing_error: {
+                tolerance_ms: g.timingError.toleranceMs,
+                error_ms: g.timingError.errorMs,
+                status_without_limit: g.timingError.statusWithoutLimit,
+              },
+            }
+          : {}),
       })),
       reasons: verdict.reasons,
     },

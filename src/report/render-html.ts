@@ -17,11 +17,13 @@ import {
   formatUsd,
 } from './number-format.js';
 import {
+  accuracySentence,
   breakerSentence,
   decisionSummary,
   errorClassTitle,
   failureSpendText,
   intervalTitle,
+  saturationWarning,
   sortedArms,
 } from './report-text.js';
 import type {
@@ -80,7 +82,7 @@ export function renderHtml(report: ShadowReport): string {
   return htmlPage(
     title,
     `${header(report, title)}
-${cards(report)}
+${accuracyNote(report)}${cards(report)}
 ${latencySection(report)}
 ${errorsSection(report)}
 ${costSection(report)}
@@ -101,6 +103,16 @@ function header(report: ShadowReport, title: string): string {
     `seed ${esc(String(r.seed))}`,
   ].filter(Boolean);
   return `<header><h1>${esc(title)}</h1><p class="meta">${meta.join(' · ')}</p></header>`;
+}
+
+/** The saturation warning and the accuracy line, under the header; empty for a run without an instrument. */
+function accuracyNote(report: ShadowReport): string {
+  const warning = saturationWarning(report);
+  const accuracy = accuracySentence(report);
+  return (
+    (warning === null ? '' : `<p class="warning" role="alert">${esc(warning)}</p>\n`) +
+    (accuracy === null ? '' : `<p class="accuracy muted">${esc(accuracy)}</p>\n`)
+  );
 }
 
 function cards(report: ShadowReport): string {
@@ -475,6 +487,7 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--soft);
   padding: 1px 4px; border-radius: 4px; }
 .meta, .muted, figcaption, footer { color: var(--muted); }
+.warning { border: 1px solid #d97706; background: #fffbeb; color: #78350f; border-radius: 8px; padding: 10px 14px; font-weight: 600; }
 .lead { max-width: 900px; }
 .cards { display: grid; grid-template-columns: 1.4fr 1fr 1fr 1fr; gap: 12px; margin: 20px 0 8px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: #fff; }

@@ -17,11 +17,13 @@ import {
 } from './number-format.js';
 import {
   ARM_TITLES,
+  accuracySentence,
   breakerSentence,
   decisionSummary,
   errorClassTitle,
   failureSpendText,
   intervalTitle,
+  saturationWarning,
   sortedArms,
 } from './report-text.js';
 import type { ArmReport, DistributionSummary, IntervalEstimate, ShadowReport } from './shadow-report.js';
@@ -79,6 +81,10 @@ export function renderMarkdown(report: ShadowReport): string {
       .join(' · '),
   );
   out.push('');
+  const warning = saturationWarning(report);
+  if (warning !== null) out.push(`> **${escapeMarkdown(warning)}**`, '');
+  const accuracy = accuracySentence(report);
+  if (accuracy !== null) out.push(escapeMarkdown(accuracy), '');
 
   out.push('## Headline');
   out.push('');

@@ -92,3 +92,37 @@ export function failureSpendText(a: ArmReport): string {
     "(timeouts, broken streams, abandoned attempts), counted in the run's spend and budget, not in the cost above"
   );
 }
+
+/** `0.42`, `3.1`, `120`: a timing error in ms, to the precision it has. */
+function errorMs(ms: number): string {
+  return ms < 1 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+/**
+ * How accurate the report's latencies are, from the run's own instrument:
+ * `Timings accurate to ±X ms, p99 ...`; null for a run recorded without it.
+ */
+export function accuracySentence(report: ShadowReport): string | null {
+  const i = report.instrument;
+  if (i === null) return null;
+  return (
+    `Timings accurate to ±${errorMs(i.timingErrorBoundP99Ms)} ms, p99 ` +
+    `(the harness's own event-loop delay around each attempt, over ${i.attempts} attempts; ` +
+    `loop delay p50 ${errorMs(i.eventLoopDelayP50Ms)} ms, p99 ${errorMs(i.eventLoopDelayP99Ms)} ms, max ${errorMs(i.eventLoopDelayMaxMs)} ms).`
+  );
+}
+
+/** The warning for a saturated run, or null. */
+export function saturationWarning(report: ShadowReport): string | null {
+  const i = report.instrument;
+  if (i === null || !i.saturated) return null;
+  const limited = report.verdict.gates.filter((g) => g.timingError !== undefined).map((g) => g.name);
+  return (
+    `Warning: the harness was saturated: its timing error bound (p99 ±${errorMs(i.timingErrorBoundP99Ms)} ms) exceeds ${errorMs(i.thresholdMs)} ms, ` +
+    'so latencies were read late by up to that much. ' +
+    (limited.length > 0
+      ? `Latency gates whose tolerance is within the error are inconclusive: ${limited.join(', ')}. `
+      : 'Latency gates whose tolerance is within the error would be inconclusive; none is. ') +
+    'Rerun with a lower --concurrency.'
+  );
+}

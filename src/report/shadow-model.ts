@@ -10,15 +10,22 @@ import { DEFAULT_CONFIDENCE, evaluateGates, type GateSpec } from '../judge/gates
 import type { PriceTable } from '../pricing/litellm-prices.js';
 import { UsageError } from '../shared/errors.js';
 import { failureSpend } from '../store/failure-spend-queries.js';
+import { readInstrumentJson } from '../store/instrument-store.js';
 import { ARMS, type ArmName, breakerOpenings, findRun, scanRequests } from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
 import { compare } from './comparison.js';
-import { gateMetrics } from './gate-metrics.js';
+import { gateMetrics, latencyToleranceMs } from './gate-metrics.js';
 import { formatMs } from './number-format.js';
 import { priceTable } from './price-table.js';
 import { wasStreaming } from './run-resolution.js';
-import type { ArmReport, BreakerReport, MonthlyVolume, ShadowReport } from './shadow-report.js';
+import type {
+  ArmReport,
+  BreakerReport,
+  InstrumentReport,
+  MonthlyVolume,
+  ShadowReport,
+} from './shadow-report.js';
 
 export { resolveShadowRunId } from './run-resolution.js';
 export type * from './shadow-report.js';
@@ -103,9 +110,15 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     hasReplica ? (arms.baseline_replica?.requests ?? 0) : null,
   );
   const metrics = gateMetrics(arms.candidate!, comparison.report);
+  const instrument = instrumentReport(readInstrumentJson(db, run.id));
   const verdict = evaluateGates(
     options.gates ?? defaultShadowGates({ streaming: wasStreaming(run) }),
     metrics,
+    {
+      timingError: instrument?.saturated
+        ? { errorMs: instrument.timingErrorBoundP99Ms, toleranceMs: latencyToleranceMs(arms.baseline!) }
+        : null,
+    },
   );
   const breaker: BreakerReport = {
     pausedMs: run.pausedMs,
@@ -116,6 +129,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
   if (refusalFinding !== null) verdict.reasons.push(refusalFinding);
   const breakerFinding = breakerReason(breaker);
   if (breakerFinding !== null) verdict.reasons.push(breakerFinding);
+  if (instrument?.saturated) verdict.reasons.push(saturationReason(instrument));
 
   return {
     runId: run.id,
@@ -136,6 +150,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     arms,
     comparison: comparison.report,
     breaker,
+    instrument,
     metrics,
     verdict,
     charts: chartData(
@@ -172,5 +187,40 @@ function breakerReason(breaker: BreakerReport): string | null {
   return (
     `finding: the candidate's circuit breaker opened ${count} time${count === 1 ? '' : 's'} ` +
     `(open ${formatMs(openMs)} in all); the replay paused dispatch for ${formatMs(breaker.pausedMs)} so that prompts were not refused meanwhile`
+  );
+}
+
+/** The stored record (snake_case JSON) as the report's model; null when the run has none. */
+function instrumentReport(json: string | null): InstrumentReport | null {
+  if (json === null) return null;
+  let r: Record<string, number | boolean>;
+  try {
+    r = JSON.parse(json) as Record<string, number | boolean>;
+  } catch {
+    // Hand-edited into something unreadable: the report says nothing of accuracy rather than fail.
+    return null;
+  }
+  if (r === null || typeof r !== 'object') return null;
+  const ms = (key: string) => (typeof r[key] === 'number' ? r[key] : 0);
+  return {
+    eventLoopDelayP50Ms: ms('event_loop_delay_p50_ms'),
+    eventLoopDelayP99Ms: ms('event_loop_delay_p99_ms'),
+    eventLoopDelayMaxMs: ms('event_loop_delay_max_ms'),
+    attempts: ms('attempts'),
+    timingErrorBoundP50Ms: ms('timing_error_bound_p50_ms'),
+    timingErrorBoundP99Ms: ms('timing_error_bound_p99_ms'),
+    timingErrorBoundMaxMs: ms('timing_error_bound_max_ms'),
+    thresholdMs: ms('threshold_ms'),
+    saturated: r.saturated === true,
+    sessions: ms('sessions'),
+  };
+}
+
+/** A saturated harness is a finding: its latencies read late by up to the bound. */
+function saturationReason(instrument: InstrumentReport): string {
+  return (
+    `finding: the harness was saturated: timings accurate to ±${formatMs(instrument.timingErrorBoundP99Ms)} (p99), ` +
+    `above the ${formatMs(instrument.thresholdMs)} threshold (event-loop delay p99 ${formatMs(instrument.eventLoopDelayP99Ms)}); ` +
+    'latency gates whose tolerance is within that error are inconclusive; rerun with a lower --concurrency'
   );
 }

@@ -251,6 +251,26 @@ export interface BreakerReport {
   openings: Record<'baseline' | 'candidate', { count: number; openMs: number }>;
 }
 
+/**
+ * The harness's own timing error over the run, as `runs.instrument_json`
+ * stored it (src/runner/instrument.ts). Null for runs recorded before it.
+ */
+export interface InstrumentReport {
+  eventLoopDelayP50Ms: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** Attempts whose timing error bound was recorded. */
+  attempts: number;
+  timingErrorBoundP50Ms: number;
+  /** The report's "timings accurate to ±X ms, p99". */
+  timingErrorBoundP99Ms: number;
+  timingErrorBoundMaxMs: number;
+  thresholdMs: number;
+  /** timingErrorBoundP99Ms > thresholdMs: latency gates within the error are inconclusive. */
+  saturated: boolean;
+  sessions: number;
+}
+
 /** The gate metrics contract shared with src/judge/: every metric the shadow gates may name. */
 export type GateMetrics = ShadowMetrics;
 
@@ -287,6 +307,8 @@ export interface ShadowReport {
   arms: Partial<Record<ArmName, ArmReport>>;
   comparison: Comparison;
   breaker: BreakerReport;
+  /** How accurate the run's timings are; null when the run recorded no instrument. */
+  instrument: InstrumentReport | null;
   metrics: GateMetrics;
   verdict: Verdict;
   charts: ChartData;

@@ -13,6 +13,7 @@ import type { AttemptRow, RequestRow } from '../store/rows.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
+import type { RunInstrument } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
 import { comparedAnswer } from './pair-similarity.js';
 import { redactedErrorMessage, redactedToolCalls } from './redaction.js';
@@ -46,6 +47,8 @@ export interface ArmRunContext {
   signal: AbortSignal;
   /** SHADOWGATE_DEBUG: one line per event worth a developer's eye (an abandoned attempt settling late). */
   debug?: (line: string) => void;
+  /** Bounds each attempt's timing error (`attempts.timing_error_bound_ms`); absent: NULL. */
+  instrument?: Pick<RunInstrument, 'attemptBoundMs'> | null;
 }
 
 /** One (prompt, arm) to send, with what was resolved for it. */
@@ -127,6 +130,8 @@ export async function executeArm(
   // The engine hands each attempt its own answer: an abandoned attempt that
   // resolves late never lends its usage to the attempt after it.
   const onAttempt = (e: AttemptEvent, response: ProviderResponse | null): void => {
+    // First: the bound is read at the moment the attempt's end is known, before this turn does more work.
+    const boundMs = ctx.instrument ? ctx.instrument.attemptBoundMs(e.durationMs) : null;
     let attemptCostUsd = 0;
     let estimated = false;
     if (prices && response) attemptCostUsd = costUsd(response.usage, prices);
@@ -152,18 +157,18 @@ export async function executeArm(
     if (!estimated) totalCostUsd += attemptCostUsd;
     // Before the row: spend and the reservation's release commit in the row's transaction.
     store.addSpend(runId, attemptCostUsd, releasedUsd);
-    store.insertAttempt(
-      attemptRow(
-        runId,
-        req.promptId,
-        arm,
-        e,
-        response,
-        prices ? attemptCostUsd : null,
-        estimated,
-        ctx.redact,
-      ),
+    const row = attemptRow(
+      runId,
+      req.promptId,
+      arm,
+      e,
+      response,
+      prices ? attemptCostUsd : null,
+      estimated,
+      ctx.redact,
     );
+    row.timing_error_bound_ms = boundMs;
+    store.insertAttempt(row);
   };
   const onLateSettle = (late: LateSettleEvent<ProviderResponse>): void => {
     if (!ctx.debug) return;

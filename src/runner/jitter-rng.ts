@@ -15,7 +15,17 @@ export function jitterRng(seed: number, promptId: string, arm: Arm): Rng {
   return seededRng(Math.floor(unitHash(`jitter:${promptId}:${arm}`, seed) * 2 ** 32));
 }
 
-/** The run's factory: every (prompt, arm) gets `jitterRng(seed, prompt, arm)`. */
+/**
+ * The run's factory: every (prompt, arm) gets `jitterRng(seed, prompt, arm)`,
+ * derived on its first draw. Most requests never retry, so most never hash
+ * their stream's seed: the draws are the same, the hot path is lighter.
+ */
 export function seededJitter(seed: number): JitterRngFactory {
-  return (promptId, arm) => jitterRng(seed, promptId, arm);
+  return (promptId, arm) => {
+    let rng: Rng | null = null;
+    return () => {
+      rng ??= jitterRng(seed, promptId, arm);
+      return rng();
+    };
+  };
 }

@@ -7,6 +7,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { pricesJson } from '../pricing/prices-in-force.js';
 import { createProviderClient } from '../providers/create-provider.js';
 import type { ProviderClient } from '../providers/types.js';
+import { preloadTokenizer } from '../providers/usage.js';
 import { RetryBudget } from '../retry/budget.js';
 import { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { idempotencyKey } from '../retry/idempotency.js';
@@ -303,6 +304,8 @@ async function rehearse(
   const { clock } = deps;
   const now = () => new Date(clock.now()).toISOString();
   const { rollout, plan, config, prompts, o } = await prepare(options, deps, store);
+  // Before any request is in flight: loaded on the first usage estimate, it would stall the loop mid-stage.
+  preloadTokenizer();
   const specs = planGateSpecs(plan);
   const bucketOf = deps.bucket ?? bucketFor;
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;

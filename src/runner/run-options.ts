@@ -6,6 +6,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
 import type { RunRow } from '../store/rows.js';
+import type { RunInstrumentOptions } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
 import type { PaceMode } from './pacer.js';
 import type { ProgressSnapshot } from './run-progress.js';
@@ -78,6 +79,11 @@ export interface ShadowRunDeps {
   onWarning?: (line: string) => void;
   /** Where API keys are read from. */
   env: Record<string, string | undefined>;
+  /**
+   * The timing-error instrument's settings (threshold, sampling, `live: false`
+   * for no timers); default: live, 5 ms threshold, warning through onWarning.
+   */
+  instrument?: RunInstrumentOptions;
 }
 
 /** The options that decide which prompts and arms a run holds; stored with the run, fixed on resume. */

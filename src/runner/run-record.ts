@@ -7,11 +7,13 @@ import { redactedConfigJson } from '../config/redacted-config.js';
 import { pricesJson } from '../pricing/prices-in-force.js';
 import type { Rng } from '../shared/clock.js';
 import { InterruptedError } from '../shared/errors.js';
+import { readInstrumentJson, saveInstrumentJson } from '../store/instrument-store.js';
 import type { Database } from '../store/open-store.js';
 import type { RunStatus } from '../store/rows.js';
 import { listRuns } from '../store/run-queries.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
+import { type InstrumentRecord, mergeRecords } from './instrument.js';
 import { fillSplitPairSimilarity } from './pair-similarity.js';
 import { newRunId } from './run-id.js';
 import type { RunPlan } from './run-plan.js';
@@ -38,6 +40,8 @@ export interface ShadowRunSummary {
   db: string;
   /** This session's wall time, s. */
   duration_s: number;
+  /** The harness's own timing error over the run (see docs/run.md); null when none was recorded. */
+  instrument: InstrumentRecord | null;
 }
 
 /** The run this session writes to. */
@@ -132,7 +136,34 @@ export function finishRun(
   }
 }
 
-export function summarize(db: Database, runId: string, dbPath: string, durationS: number): ShadowRunSummary {
+/**
+ * Stores this session's instrument record in `runs.instrument_json`, merged
+ * with the earlier sessions' of a resumed run; returns what was stored.
+ */
+export function saveInstrument(db: Database, runId: string, session: InstrumentRecord): InstrumentRecord {
+  const record = mergeRecords(storedRecord(readInstrumentJson(db, runId)), session);
+  saveInstrumentJson(db, runId, JSON.stringify(record));
+  return record;
+}
+
+/** An earlier session's record; null when none, or when it no longer reads as one (then this session's stands). */
+function storedRecord(json: string | null): InstrumentRecord | null {
+  if (json === null) return null;
+  try {
+    const r = JSON.parse(json) as InstrumentRecord | null;
+    return r !== null && typeof r === 'object' && typeof r.timing_error_bound_p99_ms === 'number' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+export function summarize(
+  db: Database,
+  runId: string,
+  dbPath: string,
+  durationS: number,
+  instrument: InstrumentRecord | null,
+): ShadowRunSummary {
   const run = listRuns(db).find((r) => r.id === runId);
   if (!run) throw new Error(`run ${runId} vanished from ${dbPath}`);
   const arm = (a: Arm): ArmSummary => {
@@ -152,5 +183,6 @@ export function summarize(db: Database, runId: string, dbPath: string, durationS
     paused_ms: run.pausedMs,
     db: dbPath,
     duration_s: Math.round(durationS * 1000) / 1000,
+    instrument,
   };
 }

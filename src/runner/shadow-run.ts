@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ProviderClient } from '../providers/types.js';
+import { preloadTokenizer } from '../providers/usage.js';
 import { readScenario } from '../scenario/read-scenario.js';
 import type { Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
@@ -18,6 +19,7 @@ import { ArmTargets } from './arm-targets.js';
 import { BreakerLog } from './breaker-log.js';
 import { BreakerPause } from './breaker-pause.js';
 import { BudgetGuard } from './budget-guard.js';
+import { type InstrumentRecord, RunInstrument, sustainedDelayWarning } from './instrument.js';
 import { type JitterRngFactory, seededJitter } from './jitter-rng.js';
 import { type PaceMode, Pacer } from './pacer.js';
 import { PromptExecution } from './prompt-execution.js';
@@ -25,7 +27,14 @@ import { RunInterrupts } from './run-interrupts.js';
 import type { ShadowRunDeps, ShadowRunOptions } from './run-options.js';
 import { planRun, type RunPlan } from './run-plan.js';
 import { ProgressTally } from './run-progress.js';
-import { finishRun, markFailed, openRun, type ShadowRunSummary, summarize } from './run-record.js';
+import {
+  finishRun,
+  markFailed,
+  openRun,
+  type ShadowRunSummary,
+  saveInstrument,
+  summarize,
+} from './run-record.js';
 import { isSampled } from './sampling.js';
 
 export { DEFAULT_GRACE_MS, type ShadowRunDeps, type ShadowRunOptions } from './run-options.js';
@@ -108,6 +117,11 @@ async function executeRun(
   const interrupts = new RunInterrupts(deps.signal, deps.hardSignal);
   const pacer = new Pacer({ concurrency: o.concurrency, rps: o.rps, pace: o.pace, speed: o.speed }, clock);
   const tally = new ProgressTally(o.replica > 0);
+  const instrument = new RunInstrument({
+    onSustainedDelay: (delayMs, forMs) =>
+      warn(sustainedDelayWarning(delayMs, forMs, instrument.thresholdMs, o.concurrency)),
+    ...deps.instrument,
+  });
   const progress = () =>
     tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, plan.budgetUsd);
   const clients: ProviderClient[] = [];
@@ -137,6 +151,7 @@ async function executeRun(
       guard,
       signal: interrupts.abortInFlight.signal,
       debug: deps.env.SHADOWGATE_DEBUG ? (line) => warn(`debug: ${line}`) : undefined,
+      instrument,
     };
     const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd: plan.budgetUsd });
     const promptDone = () => {
@@ -145,6 +160,9 @@ async function executeRun(
       deps.onProgress?.(progress());
     };
 
+    // Before any request is in flight: loaded later, it would stall the loop mid-run.
+    preloadTokenizer();
+    instrument.start();
     let completed = opened.completed;
     let seq = -1;
     let selected = 0;
@@ -189,6 +207,7 @@ async function executeRun(
     fail(err);
     await pacer.idle();
   } finally {
+    instrument.stop();
     pause?.dispose();
     breakerLog?.dispose();
     interrupts.dispose();
@@ -196,6 +215,12 @@ async function executeRun(
   }
 
   const finishedAt = new Date(clock.now()).toISOString();
+  let record: InstrumentRecord | null = null;
+  try {
+    record = saveInstrument(db, runId, instrument.record());
+  } catch (err) {
+    fatal ??= err;
+  }
   if (fatal !== null) {
     markFailed(store, runId, finishedAt);
     throw fatal;
@@ -206,7 +231,7 @@ async function executeRun(
       ? 'budget_exhausted'
       : 'completed';
   finishRun(db, store, plan, { runId, status, finishedAt, warn });
-  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000);
+  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000, record);
 }
 
 /**

@@ -60,6 +60,8 @@ export interface RunRow {
    * (schema 4). Non-zero after a crash: a resume books it as spent.
    */
   reserved_usd: number;
+  /** The run's own timing error, JSON (schema 5; see store/instrument-store.ts); NULL for older runs and rollouts. */
+  instrument_json: string | null;
 }
 
 /**
@@ -156,6 +158,8 @@ export interface AttemptRow {
   cost_usd?: number | null;
   /** 1: `cost_usd` is an estimate (a failed attempt that may have been billed); 0: from usage (schema 4). */
   cost_estimated?: boolean | number | null;
+  /** Upper bound of this attempt's timing error: the harness's event-loop delay around it, ms (schema 4). */
+  timing_error_bound_ms?: number | null;
 }
 
 export const PROMPT_COLUMNS = [
@@ -223,4 +227,5 @@ export const ATTEMPT_COLUMNS = [
   'output_tokens',
   'cost_usd',
   'cost_estimated',
+  'timing_error_bound_ms',
 ] as const satisfies readonly (keyof AttemptRow)[];

@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -206,5 +206,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE attempts ADD COLUMN cost_estimated INTEGER;
   ALTER TABLE runs ADD COLUMN reserved_usd REAL NOT NULL DEFAULT 0;
+  `,
+  // 5: the run measures its own timing error (src/runner/instrument.ts).
+  `
+  ALTER TABLE runs ADD COLUMN instrument_json TEXT;
+  ALTER TABLE attempts ADD COLUMN timing_error_bound_ms REAL;
   `,
 ];

@@ -56,6 +56,7 @@ describe('shadowgate run', () => {
       'budget_usd',
       'db',
       'duration_s',
+      'instrument',
       'paused_ms',
       'prompts',
       'run_id',
@@ -70,6 +71,20 @@ describe('shadowgate run', () => {
     assert.equal(summary.arms.baseline_replica.requests, 10);
     assert.equal(summary.db, join(dir, 'x.db'));
     assert.ok(summary.spent_usd > 0);
+    assert.deepEqual(Object.keys(summary.instrument).sort(), [
+      'attempts',
+      'event_loop_delay_max_ms',
+      'event_loop_delay_p50_ms',
+      'event_loop_delay_p99_ms',
+      'saturated',
+      'sessions',
+      'threshold_ms',
+      'timing_error_bound_max_ms',
+      'timing_error_bound_p50_ms',
+      'timing_error_bound_p99_ms',
+    ]);
+    assert.equal(summary.instrument.attempts, 30);
+    assert.equal(summary.instrument.saturated, summary.instrument.timing_error_bound_p99_ms > 5);
 
     const b = io(dir);
     assert.equal(
@@ -81,6 +96,7 @@ describe('shadowgate run', () => {
     );
     assert.match(b.stdout.text, /completed: 10 prompts/);
     assert.match(b.stdout.text, /next: shadowgate report shadow --run r-\S+ --db /);
+    assert.match(b.stdout.text, /timings accurate to ±\d+\.\d\d ms, p99/);
     // Two runs in one db, distinct ids.
     const db = openDb(t, join(dir, 'x.db'));
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n, 2);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AnthropicStreamAccumulator } from '../../src/providers/anthropic-messages.js';
 import { OpenAIStreamAccumulator } from '../../src/providers/openai-chat.js';
@@ -116,5 +117,54 @@ describe('readEventStream timing (fake clock)', () => {
     );
     assert.equal(result.complete, false);
     assert.equal(progress.ttftMs, 5);
+  });
+});
+
+describe('readEventStream on a Node stream (the path undici bodies take)', () => {
+  const chunks = [delta({ role: 'assistant', content: '' }), delta({ content: 'Hi' }), 'data: [DONE]\n\n'];
+
+  it('reads a Readable through its data events and times each event as its chunk arrives', async () => {
+    const clock = new FakeClock(1000);
+    const body = new PassThrough();
+    const progress = freshProgress();
+    const reading = readEventStream(
+      body,
+      new OpenAIStreamAccumulator(),
+      () => clock.monotonic(),
+      1000,
+      progress,
+    );
+    body.write(chunks[0]);
+    await clock.advance(40);
+    body.write(chunks[1]);
+    await clock.advance(5);
+    body.end(chunks[2]);
+    const result = await reading;
+    assert.equal(result.answer.text, 'Hi');
+    assert.equal(result.complete, true);
+    assert.equal(progress.ttftMs, 40);
+    assert.equal(progress.bodyStarted, true);
+  });
+
+  it('rejects with the stream error, and with the parser error (destroying the stream)', async () => {
+    const broken = new PassThrough();
+    const reading = readEventStream(broken, new OpenAIStreamAccumulator(), () => 0, 0, freshProgress());
+    broken.write(chunks[1]);
+    broken.destroy(Object.assign(new Error('socket hang up'), { code: 'UND_ERR_SOCKET' }));
+    await assert.rejects(reading, /socket hang up/);
+
+    const bad = new PassThrough();
+    const parsing = readEventStream(bad, new OpenAIStreamAccumulator(), () => 0, 0, freshProgress());
+    bad.write('data: {not json}\n\n');
+    await assert.rejects(parsing, (e: Error) => e.name !== 'Error' || /json|JSON|invalid/i.test(e.message));
+    assert.equal(bad.destroyed, true);
+  });
+
+  it('rejects a stream closed before its end as a premature close', async () => {
+    const body = new PassThrough();
+    const reading = readEventStream(body, new OpenAIStreamAccumulator(), () => 0, 0, freshProgress());
+    body.write(chunks[1]);
+    body.destroy();
+    await assert.rejects(reading, (e: Error & { code?: string }) => e.code === 'ERR_STREAM_PREMATURE_CLOSE');
   });
 });

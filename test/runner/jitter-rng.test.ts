@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jitterRng } from '../../src/runner/jitter-rng.js';
+import { jitterRng, seededJitter } from '../../src/runner/jitter-rng.js';
 
 const draws = (rng: () => number, n = 3) => Array.from({ length: n }, rng);
 
@@ -19,5 +19,12 @@ describe('jitterRng', () => {
     assert.ok(firsts.every((x) => x >= 0 && x < 1));
     const mean = firsts.reduce((a, b) => a + b, 0) / firsts.length;
     assert.ok(Math.abs(mean - 0.5) < 0.03, `mean ${mean}`);
+  });
+});
+
+describe('seededJitter', () => {
+  it('draws exactly what jitterRng draws, derived on the first draw', () => {
+    const factory = seededJitter(5);
+    assert.deepEqual(draws(factory('p-0003', 'candidate'), 5), draws(jitterRng(5, 'p-0003', 'candidate'), 5));
   });
 });

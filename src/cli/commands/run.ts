@@ -170,6 +170,17 @@ export function renderSummary(s: ShadowRunSummary): string {
   lines.push(
     `  spent $${s.spent_usd.toFixed(4)}${s.budget_usd === null ? '' : ` of $${s.budget_usd}`}; db ${s.db}`,
   );
+  const i = s.instrument;
+  if (i !== null) {
+    lines.push(
+      `  timings accurate to ±${i.timing_error_bound_p99_ms.toFixed(2)} ms, p99 (event-loop delay p99 ${i.event_loop_delay_p99_ms.toFixed(2)} ms)`,
+    );
+    if (i.saturated) {
+      lines.push(
+        `warning: the harness was saturated (timing error p99 above ${i.threshold_ms} ms): latency gates within the error will be inconclusive; rerun with a lower --concurrency`,
+      );
+    }
+  }
   if (s.status === 'budget_exhausted') {
     lines.push(
       `budget exhausted; resume with a higher budget: shadowgate run --resume ${s.run_id} --db ${s.db} --budget-usd N`,

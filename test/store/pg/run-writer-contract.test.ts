@@ -101,6 +101,7 @@ function contract(kind: string, setup: () => Promise<Harness & { close(): Promis
         total_prompts: 3,
         paused_ms: 0,
         reserved_usd: 0,
+        instrument_json: null,
       });
       assert.equal(await w.getRun('r-none'), undefined);
       await w.close();
