@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Counter, Histogram } from '../../src/proxy/metrics.js';
 import { profile, simConfig, startSim } from '../helpers/shadow-fixtures.js';
-import { parsePrometheusText, valueOf } from './prometheus-text.js';
+import { parsePrometheusText, sampleValue } from './prometheus-text.js';
 import { CHAT, openaiClient, startTestProxy } from './proxy-fixtures.js';
 
 describe('proxy metrics', () => {
@@ -17,12 +17,12 @@ describe('proxy metrics', () => {
     h.render(out);
     c.render(out);
     const e = parsePrometheusText(`${out.join('\n')}\n`);
-    assert.equal(valueOf(e, 't_seconds_bucket', { arm: 'a', le: '0.1' }), 1);
-    assert.equal(valueOf(e, 't_seconds_bucket', { arm: 'a', le: '1' }), 2);
-    assert.equal(valueOf(e, 't_seconds_bucket', { arm: 'a', le: '+Inf' }), 3);
-    assert.equal(valueOf(e, 't_seconds_count', { arm: 'a' }), 3);
-    assert.equal(valueOf(e, 't_seconds_sum', { arm: 'a' }), 5.55);
-    assert.equal(valueOf(e, 't_total', { why: 'quote " and \\ and\nnewline' }), 2);
+    assert.equal(sampleValue(e, 't_seconds_bucket', { arm: 'a', le: '0.1' }), 1);
+    assert.equal(sampleValue(e, 't_seconds_bucket', { arm: 'a', le: '1' }), 2);
+    assert.equal(sampleValue(e, 't_seconds_bucket', { arm: 'a', le: '+Inf' }), 3);
+    assert.equal(sampleValue(e, 't_seconds_count', { arm: 'a' }), 3);
+    assert.equal(sampleValue(e, 't_seconds_sum', { arm: 'a' }), 5.55);
+    assert.equal(sampleValue(e, 't_total', { why: 'quote " and \\ and\nnewline' }), 2);
   });
 
   it('GET /metrics parses as Prometheus text and counts what happened', async (t) => {
@@ -47,19 +47,25 @@ describe('proxy metrics', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const e = parsePrometheusText(await res.text());
-    assert.equal(valueOf(e, 'shadowgate_proxy_requests_total', { arm: 'baseline', path: 'served' }), 5);
-    assert.equal(valueOf(e, 'shadowgate_proxy_requests_total', { arm: 'candidate', path: 'mirror' }), 4);
-    assert.equal(valueOf(e, 'shadowgate_proxy_ttft_seconds_count', { arm: 'baseline', path: 'served' }), 3);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_requests_total', { arm: 'baseline', path: 'served' }), 5);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_requests_total', { arm: 'candidate', path: 'mirror' }), 4);
     assert.equal(
-      valueOf(e, 'shadowgate_proxy_latency_seconds_count', { arm: 'baseline', path: 'served' }),
+      sampleValue(e, 'shadowgate_proxy_ttft_seconds_count', { arm: 'baseline', path: 'served' }),
+      3,
+    );
+    assert.equal(
+      sampleValue(e, 'shadowgate_proxy_latency_seconds_count', { arm: 'baseline', path: 'served' }),
       5,
     );
-    assert.equal(valueOf(e, 'shadowgate_proxy_overhead_seconds_count'), 5);
-    assert.equal(valueOf(e, 'shadowgate_proxy_mirror_shed_total', { reason: 'body_too_large' }), 1);
-    assert.equal(valueOf(e, 'shadowgate_proxy_mirror_shed_total', { reason: 'queue_full' }), 0);
-    assert.equal(valueOf(e, 'shadowgate_proxy_mirror_queue_depth'), 0);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_overhead_seconds_count'), 5);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_mirror_shed_total', { reason: 'body_too_large' }), 1);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_mirror_shed_total', { reason: 'queue_full' }), 0);
+    assert.equal(sampleValue(e, 'shadowgate_proxy_mirror_queue_depth'), 0);
     assert.equal(
-      valueOf(e, 'shadowgate_proxy_inbound_requests_total', { route: '/v1/chat/completions', status: '200' }),
+      sampleValue(e, 'shadowgate_proxy_inbound_requests_total', {
+        route: '/v1/chat/completions',
+        status: '200',
+      }),
       5,
     );
     assert.equal(e.types.get('shadowgate_proxy_latency_seconds'), 'histogram');

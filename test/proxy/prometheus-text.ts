@@ -135,7 +135,7 @@ function checkHistograms(types: Map<string, string>, samples: Sample[]): void {
 }
 
 /** The value of one sample, found by name and labels (exactly). */
-export function valueOf(
+export function sampleValue(
   e: Exposition,
   name: string,
   labels: Record<string, string> = {},
