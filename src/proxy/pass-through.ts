@@ -191,9 +191,12 @@ export function relayAnswer(
   onChunk: ((chunk: Buffer) => void) | null,
 ): Promise<RelayResult> {
   res.writeHead(opened.status, { ...copyHeaders(opened.headers), ...extraHeaders() });
-  // Headers go out before the first token, as the provider sent them.
-  res.flushHeaders();
   const body = opened.body;
+  // Headers go out before the first token, as the provider sent them: at the end of this turn, unless a
+  // chunk that came with them carries them in the same write (one syscall, not two).
+  setImmediate(() => {
+    if (!res.headersSent && !res.destroyed) res.flushHeaders();
+  });
   return new Promise((resolve) => {
     let firstChunkAtMono: number | null = null;
     let bytes = 0;

@@ -5,6 +5,7 @@
  * what is left, flush the store).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExperimentConfig } from '../config/types.js';
@@ -73,6 +74,8 @@ export async function startProxy(
     clock,
   });
   const abortAll = new AbortController();
+  // One listener per request in flight (the retry engine's), by design: no leak warning.
+  setMaxListeners(0, abortAll.signal);
   const queue = new MirrorQueue(
     { concurrency: options.mirrorConcurrency, capacity: options.mirrorQueue },
     (err) => log(`mirror failed: ${(err as Error).message}`),
