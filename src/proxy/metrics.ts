@@ -135,6 +135,7 @@ export type Path = 'served' | 'mirror';
 
 export interface ProxyGaugeSources {
   mirrorQueueDepth: () => number;
+  mirrorQueueBytes: () => number;
   mirrorInFlight: () => number;
   inFlight: () => number;
   /** The rollout percentage in force; null outside rollout mode. */
@@ -204,6 +205,11 @@ export class ProxyMetrics {
         'shadowgate_proxy_mirror_queue_depth',
         'Mirrors waiting for a slot.',
         sources.mirrorQueueDepth,
+      ),
+      new Gauge(
+        'shadowgate_proxy_mirror_queue_bytes',
+        'Request bytes held by mirrors waiting and running.',
+        sources.mirrorQueueBytes,
       ),
       new Gauge('shadowgate_proxy_mirror_in_flight', 'Mirrors being sent.', sources.mirrorInFlight),
       new Gauge('shadowgate_proxy_in_flight', 'Client requests being answered.', sources.inFlight),

@@ -14,12 +14,16 @@ export interface MirrorQueueOptions {
   concurrency: number;
   /** Mirrors waiting for a slot; 0 = none wait (a mirror runs now or is shed). */
   capacity: number;
+  /** Request bytes held by waiting and running mirrors together; beyond, new ones are shed. Default: no limit. */
+  maxBytes?: number;
 }
 
 export type MirrorJob = () => Promise<void>;
 
 export class MirrorQueue {
-  private readonly waiting: MirrorJob[] = [];
+  private readonly waiting: { job: MirrorJob; bytes: number }[] = [];
+  /** Request bytes of the mirrors waiting or running. */
+  heldBytes = 0;
   private head = 0;
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -48,11 +52,24 @@ export class MirrorQueue {
     this.shed[reason]++;
   }
 
-  /** Starts `job` now, queues it, or sheds it (false) when the queue is full. */
-  offer(job: MirrorJob): boolean {
+  /** Whether a mirror of `bytes` would be taken now (a free slot or queue room, and within maxBytes). */
+  hasRoom(bytes = 0): boolean {
+    if (this.o.maxBytes !== undefined && this.heldBytes + bytes > this.o.maxBytes) return false;
+    return this.running < this.o.concurrency || this.depth < this.o.capacity;
+  }
+
+  /**
+   * Starts `job` now, queues it, or sheds it (false, counted as queue_full)
+   * when the slots and the queue are full or `bytes` more would pass maxBytes.
+   */
+  offer(job: MirrorJob, bytes = 0): boolean {
+    if (this.o.maxBytes !== undefined && this.heldBytes + bytes > this.o.maxBytes) {
+      this.shed.queue_full++;
+      return false;
+    }
     if (this.running < this.o.concurrency) {
       this.accepted++;
-      this.start(job);
+      this.start(job, bytes);
       return true;
     }
     if (this.depth >= this.o.capacity) {
@@ -60,13 +77,15 @@ export class MirrorQueue {
       return false;
     }
     this.accepted++;
-    this.waiting.push(job);
+    this.heldBytes += bytes;
+    this.waiting.push({ job, bytes });
     return true;
   }
 
   /** Drops every waiting job (shutdown); returns how many. */
   clear(): number {
     const n = this.depth;
+    for (let i = this.head; i < this.waiting.length; i++) this.heldBytes -= this.waiting[i]!.bytes;
     this.waiting.length = 0;
     this.head = 0;
     this.notifyIfIdle();
@@ -79,8 +98,10 @@ export class MirrorQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private start(job: MirrorJob): void {
+  /** `bytes` are already counted in heldBytes for a job taken from the queue. */
+  private start(job: MirrorJob, newBytes: number, queuedBytes = 0): void {
     this.running++;
+    this.heldBytes += newBytes;
     let p: Promise<void>;
     try {
       p = job();
@@ -92,20 +113,21 @@ export class MirrorQueue {
       this.onJobError(err);
     }).finally(() => {
       this.running--;
+      this.heldBytes -= newBytes + queuedBytes;
       this.next();
     });
   }
 
   private next(): void {
     if (this.running < this.o.concurrency && this.depth > 0) {
-      const job = this.waiting[this.head]!;
-      this.waiting[this.head] = undefined as unknown as MirrorJob;
+      const entry = this.waiting[this.head]!;
+      this.waiting[this.head] = undefined as unknown as { job: MirrorJob; bytes: number };
       this.head++;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      this.start(job);
+      this.start(entry.job, 0, entry.bytes);
       return;
     }
     this.notifyIfIdle();

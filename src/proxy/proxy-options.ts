@@ -14,6 +14,8 @@ export const PROXY_DEFAULTS = {
   mirrorConcurrency: 32,
   /** Mirrors waiting for a slot before new ones are shed. */
   mirrorQueue: 256,
+  /** Request bytes the mirrors waiting and running may hold together (64 MiB). */
+  mirrorQueueBytes: 64 * 1024 * 1024,
   /** Largest request body mirrored, bytes (8 MiB). */
   mirrorMaxBytes: 8 * 1024 * 1024,
   /** Largest request body accepted at all, bytes (32 MiB). */
@@ -45,6 +47,7 @@ export interface ProxyOptions {
   replica: number;
   mirrorConcurrency: number;
   mirrorQueue: number;
+  mirrorQueueBytes: number;
   mirrorMaxBytes: number;
   /** USD the mirrors may spend; null = no limit. */
   mirrorBudgetUsd: number | null;

@@ -77,13 +77,18 @@ export async function startProxy(
   // One listener per request in flight (the retry engine's), by design: no leak warning.
   setMaxListeners(0, abortAll.signal);
   const queue = new MirrorQueue(
-    { concurrency: options.mirrorConcurrency, capacity: options.mirrorQueue },
+    {
+      concurrency: options.mirrorConcurrency,
+      capacity: options.mirrorQueue,
+      maxBytes: options.mirrorQueueBytes,
+    },
     (err) => log(`mirror failed: ${(err as Error).message}`),
   );
   let inFlight = 0;
   let mode: ModeHandler | null = null;
   const metrics = new ProxyMetrics({
     mirrorQueueDepth: () => queue.depth,
+    mirrorQueueBytes: () => queue.heldBytes,
     mirrorInFlight: () => queue.inFlight,
     inFlight: () => inFlight,
     percentage: () => mode?.percentage?.() ?? null,
@@ -325,6 +330,7 @@ function storedOptions(o: ProxyOptions): Record<string, unknown> {
     mirror_concurrency: o.mirrorConcurrency,
     mirror_queue: o.mirrorQueue,
     mirror_max_bytes: o.mirrorMaxBytes,
+    mirror_queue_bytes: o.mirrorQueueBytes,
     mirror_budget_usd: o.mirrorBudgetUsd,
     redact: o.redact,
     seed: o.seed,

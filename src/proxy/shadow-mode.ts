@@ -4,6 +4,7 @@
  * queue, in the background, and both answers land in the live shadow run.
  */
 import type { ServerResponse } from 'node:http';
+import type { ChatRequest } from '../providers/types.js';
 import type { ArmOutcome } from '../runner/arm-executor.js';
 import { isReplicaPick } from '../runner/sampling.js';
 import type { Rng } from '../shared/clock.js';
@@ -35,50 +36,46 @@ export class ShadowMode {
 
   async handle(inbound: InboundRequest, res: ServerResponse): Promise<void> {
     const { ctx, targets, run } = this.s;
-    let settle: ((rows: ServedRows | null) => void) | null = null;
-    let promptId = '';
-    if (this.s.mirror > 0 && this.s.rng() < this.s.mirror)
-      settle = this.offerMirror(inbound, (id) => (promptId = id));
+    const mirror = this.s.mirror > 0 && this.s.rng() < this.s.mirror ? this.offerMirror(inbound) : null;
+    let handed = false;
     try {
       const from = await openFrom(ctx, targets.baseline, inbound, this.s.passThroughAuth);
-      const out = await relayFrom(ctx, from, inbound, res, 'baseline', settle !== null);
-      if (settle) {
-        const request = mirrorRequestOf(inbound);
-        settle(
-          request
-            ? servedRows({
-                runId: run.runId,
-                promptId,
-                arm: 'baseline',
-                provider: targets.baseline.upstream.provider.name,
-                model: out.model,
-                request,
-                streamed: inbound.stream,
-                prices: out.prices,
-                redact: this.s.redact,
-                opened: out.opened,
-                relay: out.relay,
-                tap: out.tap,
-                wallOffsetMs: ctx.clock.now() - ctx.clock.monotonic(),
-              })
-            : null,
+      const out = await relayFrom(ctx, from, inbound, res, 'baseline', mirror !== null);
+      if (mirror) {
+        mirror.settle(
+          servedRows({
+            runId: run.runId,
+            promptId: mirror.promptId,
+            arm: 'baseline',
+            provider: targets.baseline.upstream.provider.name,
+            model: out.model,
+            request: mirror.request,
+            streamed: inbound.stream,
+            prices: out.prices,
+            redact: this.s.redact,
+            opened: out.opened,
+            relay: out.relay,
+            tap: out.tap,
+            wallOffsetMs: ctx.clock.now() - ctx.clock.monotonic(),
+          }),
         );
-        settle = null;
+        handed = true;
       }
     } finally {
-      settle?.(null);
+      // A served path that threw still lets its mirror finish (with no baseline row).
+      if (mirror && !handed) mirror.settle(null);
     }
   }
 
-  /** Queues the request's mirror; returns how to hand it the served answer, or null when it was shed. */
+  /** Queues the request's mirror: how to hand it the served answer, or null when it was shed or skipped. */
   private offerMirror(
     inbound: InboundRequest,
-    named: (promptId: string) => void,
-  ): ((rows: ServedRows | null) => void) | null {
+  ): { promptId: string; request: ChatRequest; settle: (rows: ServedRows | null) => void } | null {
     const { queue, run, targets, ctx } = this.s;
     const request = mirrorRequestOf(inbound);
     if (request === null) return null;
-    if (inbound.body.length > this.s.mirrorMaxBytes) {
+    const bytes = inbound.body.length;
+    if (bytes > this.s.mirrorMaxBytes) {
       queue.skip('body_too_large');
       return null;
     }
@@ -86,37 +83,41 @@ export class ShadowMode {
       queue.skip('budget');
       return null;
     }
+    if (!queue.hasRoom(bytes)) {
+      queue.skip('queue_full');
+      return null;
+    }
     const { promptId, seq } = run.nextPrompt();
-    let resolve!: (rows: ServedRows | null) => void;
+    let settle!: (rows: ServedRows | null) => void;
     const served = new Promise<ServedRows | null>((r) => {
-      resolve = r;
+      settle = r;
     });
     const replica = isReplicaPick(promptId, this.s.seed, this.s.replica);
     const metadata = inbound.json.metadata;
-    const accepted = queue.offer(() =>
-      run.mirror(
-        {
-          promptId,
-          seq,
-          request,
-          metadata:
-            typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
-              ? (metadata as Record<string, unknown>)
-              : null,
-          receivedAtMs: inbound.receivedAtMs,
-          stream: inbound.stream,
-          replica,
-        },
-        { candidate: targets.mirrorCandidate, replica: targets.mirrorReplica },
-        served,
-        (out, arm) => this.countMirror(out, arm),
-      ),
+    queue.offer(
+      () =>
+        run.mirror(
+          {
+            promptId,
+            seq,
+            request,
+            metadata:
+              typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
+                ? (metadata as Record<string, unknown>)
+                : null,
+            receivedAtMs: inbound.receivedAtMs,
+            stream: inbound.stream,
+            replica,
+          },
+          { candidate: targets.mirrorCandidate, replica: targets.mirrorReplica },
+          served,
+          (out, arm) => this.countMirror(out, arm),
+        ),
+      bytes,
     );
-    if (!accepted) return null;
     ctx.metrics.mirrored.inc({ arm: 'candidate' });
     if (replica) ctx.metrics.mirrored.inc({ arm: 'baseline_replica' });
-    named(promptId);
-    return resolve;
+    return { promptId, request, settle };
   }
 
   private countMirror(out: ArmOutcome | null, arm: 'candidate' | 'baseline_replica'): void {

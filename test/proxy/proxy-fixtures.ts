@@ -22,6 +22,7 @@ export function proxyOptions(over: Partial<ProxyOptions> = {}): ProxyOptions {
     replica: 0,
     mirrorConcurrency: PROXY_DEFAULTS.mirrorConcurrency,
     mirrorQueue: PROXY_DEFAULTS.mirrorQueue,
+    mirrorQueueBytes: PROXY_DEFAULTS.mirrorQueueBytes,
     mirrorMaxBytes: PROXY_DEFAULTS.mirrorMaxBytes,
     mirrorBudgetUsd: null,
     maxBodyBytes: PROXY_DEFAULTS.maxBodyBytes,

@@ -21,6 +21,7 @@ interface ProxyArgs {
   replica: number;
   mirrorConcurrency: number;
   mirrorQueue: number;
+  mirrorQueueBytes: number;
   mirrorMaxBytes: number;
   mirrorBudgetUsd?: number;
   maxBodyBytes: number;
@@ -98,6 +99,11 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
           type: 'number',
           default: PROXY_DEFAULTS.mirrorQueue,
           describe: 'mirrors waiting for a slot; beyond, they are shed (queue_full)',
+        })
+        .option('mirror-queue-bytes', {
+          type: 'number',
+          default: PROXY_DEFAULTS.mirrorQueueBytes,
+          describe: 'request bytes the mirrors waiting and running may hold; beyond, shed (queue_full)',
         })
         .option('mirror-max-bytes', {
           type: 'number',
@@ -243,6 +249,7 @@ export function proxyOptions(argv: ProxyArgs, cwd: string): ProxyOptions {
     replica: fraction(argv.replica, 'replica'),
     mirrorConcurrency: positiveInt(argv.mirrorConcurrency, 'mirror-concurrency'),
     mirrorQueue: positiveInt(argv.mirrorQueue, 'mirror-queue', 0),
+    mirrorQueueBytes: positiveInt(argv.mirrorQueueBytes, 'mirror-queue-bytes', 0),
     mirrorMaxBytes: positiveInt(argv.mirrorMaxBytes, 'mirror-max-bytes', 0),
     mirrorBudgetUsd: budget ?? null,
     maxBodyBytes: positiveInt(argv.maxBodyBytes, 'max-body-bytes'),
