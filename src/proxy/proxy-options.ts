@@ -1,4 +1,5 @@
 /** What `shadowgate proxy` is started with, after the CLI checked its flags. Defaults as data. */
+import type { RolloutPlan } from '../rollout/plan.js';
 
 export type ProxyMode = 'shadow' | 'rollout' | 'record';
 export const PROXY_MODES: readonly ProxyMode[] = ['shadow', 'rollout', 'record'];
@@ -28,6 +29,8 @@ export const PROXY_DEFAULTS = {
   recordSample: 1,
   /** How often rollout mode reads the rollout's percentage from the database, ms. */
   statePollMs: 250,
+  /** Candidate-routed requests between two looks of the live gates (rollout mode). */
+  gateEvery: 100,
   /** Where rollout mode looks for a request's sticky key, first present wins. */
   stickyKey: ['header', 'user', 'metadata.user_id'] as readonly string[],
 } as const;
@@ -68,5 +71,9 @@ export interface ProxyOptions {
     stickyKey: readonly string[];
     /** Write each routed request to `rollout_requests` (stage 0). */
     recordRequests: boolean;
+    /** The gates judged on live traffic (`--plan`); null = the rollout's stored plan, when it has one. */
+    plan: RolloutPlan | null;
+    /** Judge the gates after every this many candidate-routed requests; 0 = no live gates. */
+    gateEvery: number;
   } | null;
 }

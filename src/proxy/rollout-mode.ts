@@ -9,12 +9,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { type RolloutPlan, validatePlan } from '../rollout/plan.js';
 import { resolveRollout } from '../rollout/rollout-state.js';
 import { createRouter, type Router, type RouterState, type RouterStateSource } from '../rollout/router.js';
+import { planGateSpecs, planTuningN, type StageJudgement } from '../rollout/stage-judge.js';
 import { UsageError } from '../shared/errors.js';
+import { sha256Hex } from '../shared/sha256-hex.js';
 import { openStore } from '../store/open-store.js';
+import type { RolloutRow } from '../store/rollout-rows.js';
 import { RolloutStore } from '../store/rollout-store.js';
 import type { InboundRequest } from './inbound.js';
+import { LiveGates } from './live-gates.js';
 import type { ProxyOptions } from './proxy-options.js';
 import type { ProxyTargets } from './proxy-targets.js';
 import { type OpenedFrom, openFrom, relayFrom, type ServeContext } from './serve.js';
@@ -35,17 +40,28 @@ export interface RolloutModeSetup {
 
 /** A failed open, carried through the router so the answer that failed can still be relayed. */
 class OpenFailed extends Error {
+  readonly errorClass: string;
   constructor(readonly from: OpenedFrom) {
     super(from.opened.ok ? 'ok' : from.opened.failure.message);
-  }
-  get errorClass(): string {
-    return this.from.opened.ok ? 'ok' : this.from.opened.errorClass;
+    this.errorClass = from.opened.ok ? 'ok' : from.opened.errorClass;
   }
 }
 
+/** One request on its way through the router: the candidate's failure is noted for the live judge. */
+interface Routed {
+  inbound: InboundRequest;
+  candidateErrorClass: string | null;
+}
+
+/** Who moves the rollout when the live gates roll it back (rollout_events.actor). */
+export const LIVE_GATES_ACTOR = 'shadowgate proxy (live gates)';
+
 export class RolloutMode {
-  private readonly router: Router<InboundRequest, OpenedFrom>;
+  private readonly router: Router<Routed, OpenedFrom>;
   private readonly closers: (() => void)[] = [];
+  /** The rollout's row, when the state comes from the database. */
+  private source: { store: RolloutStore; rolloutId: string; set: (r: RolloutRow) => void } | null = null;
+  private readonly gates: LiveGates | null = null;
 
   constructor(private readonly s: RolloutModeSetup) {
     const { targets, ctx } = s;
@@ -53,24 +69,39 @@ export class RolloutMode {
       throw new UsageError(
         'rollout mode passes answers through as they are: the candidate must speak the same API (kind) as the baseline',
       );
-    const open =
-      (target: typeof targets.baseline, passThroughAuth: boolean) => async (inbound: InboundRequest) => {
-        const from = await openFrom(ctx, target, inbound, passThroughAuth);
+    const state = this.stateSource();
+    const plan = this.source
+      ? (s.rollout.plan ?? storedPlan(this.source.store, this.source.rolloutId))
+      : s.rollout.plan;
+    if (s.rollout.gateEvery > 0 && plan && this.source)
+      this.gates = new LiveGates({
+        specs: planGateSpecs(plan),
+        confidence: plan.confidence,
+        nStar: planTuningN(plan),
+        every: s.rollout.gateEvery,
+      });
+    const pass = s.passThroughAuth;
+    this.router = createRouter<Routed, OpenedFrom>({
+      baseline: async (r) => {
+        const from = await openFrom(ctx, targets.baseline, r.inbound, pass);
         if (!from.opened.ok) throw new OpenFailed(from);
         return from;
-      };
-    let record: { store: RolloutStore; rolloutId: string } | undefined;
-    const state = this.stateSource((r) => {
-      record = r;
-    });
-    this.router = createRouter<InboundRequest, OpenedFrom>({
-      baseline: open(targets.baseline, s.passThroughAuth),
-      candidate: open(targets.candidate, false),
+      },
+      candidate: async (r) => {
+        const from = await openFrom(ctx, targets.candidate, r.inbound, false);
+        if (!from.opened.ok) {
+          r.candidateErrorClass = from.opened.errorClass;
+          throw new OpenFailed(from);
+        }
+        return from;
+      },
       state,
       onOutcome: (o) => {
         if (o.fallback) ctx.metrics.fallbacks.inc();
       },
-      ...(record ? { record } : {}),
+      ...(this.source && s.rollout.recordRequests
+        ? { record: { store: this.source.store, rolloutId: this.source.rolloutId } }
+        : {}),
       now: () => ctx.clock.monotonic(),
     });
     this.router.state();
@@ -87,33 +118,81 @@ export class RolloutMode {
   async handle(inbound: InboundRequest, res: ServerResponse): Promise<void> {
     const { ctx } = this.s;
     const key = stickyKeyOf(inbound, this.s.rollout.stickyKey);
+    const percentage = this.router.state().percentage;
+    const routed: Routed = { inbound, candidateErrorClass: null };
+    const t0 = ctx.clock.monotonic();
     let from: OpenedFrom;
     let arm: 'baseline' | 'candidate';
+    let ok = true;
     try {
-      const routed = await this.router.route(key, inbound);
-      from = routed.value;
-      arm = routed.arm;
+      const r = await this.router.route(key, routed);
+      from = r.value;
+      arm = r.arm;
     } catch (err) {
       if (!(err instanceof OpenFailed)) throw err;
       // Every candidate failure falls back, so what fails the route is the baseline's answer.
       from = err.from;
       arm = 'baseline';
+      ok = false;
     }
-    await relayFrom(ctx, from, inbound, res, arm, false, { [SERVED_ARM_HEADER]: arm });
+    const out = await relayFrom(ctx, from, inbound, res, arm, false, { [SERVED_ARM_HEADER]: arm });
+    if (this.gates) {
+      const relay = out.relay;
+      const fallback = routed.candidateErrorClass !== null;
+      const judgement = this.gates.add(
+        {
+          stage: 0,
+          routed_arm: fallback ? 'candidate' : arm,
+          served_arm: arm,
+          fallback: fallback ? 1 : 0,
+          candidate_error_class: routed.candidateErrorClass,
+          outcome: ok && relay?.complete ? 'ok' : 'error',
+          latency_ms: relay ? relay.endAtMono - t0 : null,
+          ttft_ms: relay?.firstChunkAtMono != null ? relay.firstChunkAtMono - t0 : null,
+          cost_usd: null,
+          sticky_key_hash: sha256Hex(key),
+        },
+        percentage,
+      );
+      if (judgement?.decision === 'rollback') this.rollBack(judgement, percentage);
+    }
   }
 
   close(): void {
     for (const c of this.closers.splice(0)) c();
   }
 
+  /** The gates proved harm: the rollout goes to 0% now, recorded as an automatic move with its evidence. */
+  private rollBack(judgement: StageJudgement, percentage: number): void {
+    const src = this.source;
+    if (!src) return;
+    try {
+      const after = src.store.changeState(src.rolloutId, {
+        status: 'rolled_back',
+        percentage: 0,
+        at: new Date(this.s.ctx.clock.now()).toISOString(),
+        actor: LIVE_GATES_ACTOR,
+        automatic: true,
+        reason: `live gates at ${percentage}%: ${judgement.reasons.join('; ')}`,
+        evidence: { gates: judgement.gates, srm: judgement.srm },
+        finished: true,
+      });
+      src.set(after);
+      this.s.log(`rollout ${after.id} rolled back by the live gates: ${judgement.reasons.join('; ')}`);
+    } catch (err) {
+      this.s.log(`rolling back ${src.rolloutId} failed: ${(err as Error).message}`);
+    }
+  }
+
   /** The router's state: the rollout's row polled every pollMs, or the state file. */
-  private stateSource(onRecord: (r: { store: RolloutStore; rolloutId: string }) => void): RouterStateSource {
+  private stateSource(): RouterStateSource {
     const o = this.s.rollout;
     if (o.stateFile) return { file: o.stateFile };
-    const db = openStore(this.s.dbPath, { readonly: !o.recordRequests });
+    const writes = o.recordRequests || o.gateEvery > 0;
+    const db = openStore(this.s.dbPath, { readonly: !writes });
     const store = new RolloutStore(db);
     const rollout = resolveRollout(store, o.rolloutId ?? undefined, this.s.dbPath);
-    const toState = (r: typeof rollout): RouterState => ({
+    const toState = (r: RolloutRow): RouterState => ({
       rollout_id: r.id,
       version: r.version,
       percentage: r.percentage,
@@ -122,6 +201,13 @@ export class RolloutMode {
       status: r.status,
     });
     let current = toState(rollout);
+    this.source = {
+      store,
+      rolloutId: rollout.id,
+      set: (r) => {
+        current = toState(r);
+      },
+    };
     const poll = setInterval(() => {
       try {
         const r = store.getRollout(rollout.id);
@@ -143,8 +229,18 @@ export class RolloutMode {
         db.close();
       }
     });
-    if (o.recordRequests) onRecord({ store, rolloutId: rollout.id });
     return () => current;
+  }
+}
+
+/** The plan stored with the rollout, when it is a whole plan (a rehearsal's); null otherwise. */
+function storedPlan(store: RolloutStore, rolloutId: string): RolloutPlan | null {
+  const row = store.getRollout(rolloutId);
+  if (!row) return null;
+  try {
+    return validatePlan(JSON.parse(row.plan_json), `rollout ${rolloutId}`);
+  } catch {
+    return null;
   }
 }
 

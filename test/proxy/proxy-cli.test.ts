@@ -19,7 +19,7 @@ import {
   writeConfig,
 } from '../helpers/shadow-fixtures.js';
 import { startScriptedServer } from '../providers/scripted-server.js';
-import { CHAT, completionBody, startTestProxy } from './proxy-fixtures.js';
+import { CHAT, completionBody, rolloutOptions, startTestProxy } from './proxy-fixtures.js';
 
 async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
   const io = { stdout: new BufferSink(), stderr: new BufferSink(), env, cwd };
@@ -104,13 +104,7 @@ describe('shadowgate proxy flags', () => {
     t.after(() => Promise.all([baseline.close(), candidate.close()]));
     const proxy = await startTestProxy(t, simConfig(baseline.baseUrl, candidate.baseUrl), {
       mode: 'rollout',
-      rollout: {
-        rolloutId: null,
-        stateFile: file,
-        pollMs: 250,
-        stickyKey: ['metadata.user_id'],
-        recordRequests: false,
-      },
+      rollout: rolloutOptions({ rolloutId: null, stateFile: file, stickyKey: ['metadata.user_id'] }),
     });
     const ask = async (user: string) => {
       const res = await fetch(`${proxy.url}/v1/chat/completions`, {

@@ -36,6 +36,22 @@ export function proxyOptions(over: Partial<ProxyOptions> = {}): ProxyOptions {
   };
 }
 
+/** Rollout-mode options: the rollout `ro-live` in the db, sticky key from the header, no live gates. */
+export function rolloutOptions(
+  over: Partial<NonNullable<ProxyOptions['rollout']>> = {},
+): NonNullable<ProxyOptions['rollout']> {
+  return {
+    rolloutId: 'ro-live',
+    stateFile: null,
+    pollMs: 250,
+    stickyKey: ['header'],
+    recordRequests: false,
+    plan: null,
+    gateEvery: 0,
+    ...over,
+  };
+}
+
 /** Starts a proxy; closed when the test ends (unless the test closed it). */
 export async function startTestProxy(
   t: TestContext,

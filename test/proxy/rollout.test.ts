@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { BufferSink } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
-import { SERVED_ARM_HEADER } from '../../src/proxy/rollout-mode.js';
+import { LIVE_GATES_ACTOR, SERVED_ARM_HEADER } from '../../src/proxy/rollout-mode.js';
+import { validatePlan } from '../../src/rollout/plan.js';
 import { HASH_VERSION, routeFor } from '../../src/rollout/route-for.js';
 import { openStore } from '../../src/store/open-store.js';
 import { RolloutStore } from '../../src/store/rollout-store.js';
 import { simConfig, tempDir } from '../helpers/shadow-fixtures.js';
 import { type Handler, startScriptedServer } from '../providers/scripted-server.js';
-import { CHAT, completionBody, openaiClient, startTestProxy } from './proxy-fixtures.js';
+import { CHAT, completionBody, openaiClient, rolloutOptions, startTestProxy } from './proxy-fixtures.js';
 
 const SALT = 'live-salt';
 
@@ -106,13 +107,7 @@ describe('proxy rollout mode', () => {
     const proxy = await startTestProxy(t, simConfig(baseline.baseUrl, candidate.baseUrl), {
       mode: 'rollout',
       dbPath,
-      rollout: {
-        rolloutId: 'ro-live',
-        stateFile: null,
-        pollMs: 250,
-        stickyKey: ['header', 'user'],
-        recordRequests: true,
-      },
+      rollout: rolloutOptions({ stickyKey: ['header', 'user'], recordRequests: true }),
     });
     let onCandidate = 0;
     for (let i = 0; i < 40; i++) {
@@ -175,13 +170,7 @@ describe('proxy rollout mode', () => {
       {
         mode: 'rollout',
         dbPath,
-        rollout: {
-          rolloutId: 'ro-live',
-          stateFile: null,
-          pollMs: 250,
-          stickyKey: ['header'],
-          recordRequests: false,
-        },
+        rollout: rolloutOptions(),
       },
     );
     const got = await ask(proxy.url, 'k-1');
@@ -201,5 +190,51 @@ describe('proxy rollout mode', () => {
     await assert.rejects(res.text(), 'the broken stream reaches the client as broken');
     assert.equal(baseline.requests.length, before, 'no fallback once bytes were sent');
     assert.match(proxy.metrics.render(), /^shadowgate_proxy_fallbacks_total 1$/m);
+  });
+
+  it('the live gates roll a failing candidate back with no human, recorded as an automatic move', async (t) => {
+    const dir = tempDir(t);
+    const dbPath = createRolloutDb(dir, 50);
+    const baseline = await answering(t, 'from baseline');
+    const candidate = await answering(t, '', (_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'broken' } }));
+    });
+    const proxy = await startTestProxy(
+      t,
+      simConfig(baseline.baseUrl, candidate.baseUrl, { retry: { maxAttempts: 1 } }),
+      {
+        mode: 'rollout',
+        dbPath,
+        rollout: rolloutOptions({ gateEvery: 20, plan: validatePlan({ stages: [50, 100] }, 'test plan') }),
+      },
+    );
+    let i = 0;
+    // Every answer is still the baseline's (fallback) while the gates gather evidence.
+    while (i < 400) {
+      const got = await ask(proxy.url, `user-${i++}`);
+      assert.deepEqual(got, { arm: 'baseline', content: 'from baseline' });
+      if (proxy.metrics.render().includes('shadowgate_proxy_rollout_percentage 0\n')) break;
+    }
+    assert.ok(i < 400, 'never rolled back');
+    const sentToCandidate = candidate.requests.length;
+    for (let j = 0; j < 20; j++) await ask(proxy.url, `user-${i + j}`);
+    assert.equal(
+      candidate.requests.length,
+      sentToCandidate,
+      'after the rollback nothing goes to the candidate',
+    );
+    await proxy.close();
+    const db = openStore(dbPath, { readonly: true });
+    t.after(() => db.close());
+    const store = new RolloutStore(db);
+    const row = store.getRollout('ro-live')!;
+    assert.equal(row.status, 'rolled_back');
+    assert.equal(row.percentage, 0);
+    const last = store.events('ro-live').at(-1)!;
+    assert.equal(last.automatic, 1);
+    assert.equal(last.actor, LIVE_GATES_ACTOR);
+    assert.match(last.reason, /^live gates at 50%/);
+    assert.ok(JSON.parse(last.evidence_json!).gates.length > 0);
   });
 });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { PROXY_DEFAULTS, PROXY_MODES, type ProxyMode, type ProxyOptions } from '../../proxy/proxy-options.js';
 import { startProxy } from '../../proxy/proxy-server.js';
 import { compileRedactPatterns } from '../../proxy/recorder.js';
+import { loadPlan } from '../../rollout/plan.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../io.js';
@@ -37,6 +38,8 @@ interface ProxyArgs {
   statePollMs: number;
   stickyKey: string[];
   recordRollout: boolean;
+  plan?: string;
+  gateEvery: number;
 }
 
 /** `shadowgate proxy`: live shadow, live rollout or traffic recording in front of the providers. */
@@ -178,6 +181,16 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
           default: false,
           describe: 'rollout mode: write each routed request to rollout_requests (stage 0)',
         })
+        .option('plan', {
+          type: 'string',
+          describe:
+            "rollout mode: the plan whose gates are judged on live traffic (default: the rollout's own)",
+        })
+        .option('gate-every', {
+          type: 'number',
+          default: PROXY_DEFAULTS.gateEvery,
+          describe: 'rollout mode: judge the live gates every N candidate-routed requests (0 = never)',
+        })
         .example('$0 proxy --config exp.yaml --mirror 0.1 --port 8787', 'live shadow of 10% of traffic')
         .example(
           '$0 proxy --config exp.yaml --mode record --record traffic.jsonl',
@@ -273,6 +286,8 @@ export function proxyOptions(argv: ProxyArgs, cwd: string): ProxyOptions {
             pollMs: positiveInt(argv.statePollMs, 'state-poll-ms'),
             stickyKey: argv.stickyKey,
             recordRequests: argv.recordRollout,
+            plan: argv.plan ? loadPlan(resolve(cwd, argv.plan)) : null,
+            gateEvery: positiveInt(argv.gateEvery, 'gate-every', 0),
           }
         : null,
   };
