@@ -6,7 +6,6 @@
  * no retry can take back bytes already sent.
  */
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import { classifyThrown, type FailureContext, httpFailure } from '../providers/provider-failure.js';
 import type { RetryBudget } from '../retry/budget.js';
 import type { CircuitBreaker } from '../retry/circuit-breaker.js';
@@ -15,6 +14,7 @@ import type { RetryPolicy } from '../retry/policy.js';
 import type { ProviderFailure } from '../shared/attempt-error.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import type { ErrorClass } from '../shared/outcome-class.js';
+import { type DispatchedAnswer, dispatchAnswer } from './dispatched-answer.js';
 import { HOP_BY_HOP_HEADERS, type Upstream, type WireApi } from './upstream.js';
 
 /** The sending side of one provider: its raw upstream and the engine's per-provider state. */
@@ -42,7 +42,7 @@ export interface OpenedAnswer {
   ok: true;
   status: number;
   headers: RawHeaders;
-  body: Dispatcher.ResponseData['body'];
+  body: DispatchedAnswer;
   attempts: AttemptEvent[];
   /** clock.monotonic() when the successful attempt was sent, and when its headers came. */
   sentAtMono: number;
@@ -90,17 +90,20 @@ export async function openAnswer(
         ttftMs: null,
         totalMs: 0,
       };
-      let res: Dispatcher.ResponseData;
+      let res: DispatchedAnswer;
       try {
-        res = await upstream.dispatcher.request({
-          path,
-          method: 'POST',
-          headers: req.headers,
-          body: req.body,
-          signal: attempt.signal,
-          headersTimeout: policy.headersTimeoutMs,
-          bodyTimeout: policy.bodyTimeoutMs,
-        });
+        res = await dispatchAnswer(
+          upstream.dispatcher,
+          {
+            path,
+            method: 'POST',
+            headers: req.headers,
+            body: req.body,
+            headersTimeout: policy.headersTimeoutMs,
+            bodyTimeout: policy.bodyTimeoutMs,
+          },
+          attempt.signal,
+        );
       } catch (e) {
         ctx.totalMs = clock.monotonic() - sentAtMono;
         throw classifyThrown(
@@ -118,7 +121,7 @@ export async function openAnswer(
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
       let text = '';
       try {
-        text = await res.body.text();
+        text = await res.text();
       } catch {
         // The status decides the class; a body that broke off changes nothing.
       }
@@ -145,7 +148,7 @@ export async function openAnswer(
       ok: true,
       status: res.statusCode,
       headers: res.headers as RawHeaders,
-      body: res.body,
+      body: res,
       attempts: result.attempts,
       sentAtMono,
       headersAtMono,
@@ -209,27 +212,32 @@ export function relayAnswer(
     };
     const onClose = () => {
       if (!res.writableFinished) {
-        body.destroy();
+        body.abort(new Error('the client went away'));
         finish(false, new Error('the client went away'));
       }
     };
+    const onDrain = () => body.resume();
     res.on('close', onClose);
-    body.on('data', (chunk: Buffer) => {
-      if (firstChunkAtMono === null) firstChunkAtMono = now();
-      bytes += chunk.length;
-      if (!res.write(chunk)) {
-        body.pause();
-        res.once('drain', () => body.resume());
-      }
-      onChunk?.(chunk);
-    });
-    body.on('end', () => {
-      res.end(() => finish(true, null));
-    });
-    body.on('error', (err) => {
-      // Bytes were sent: the client sees its stream break, as it would from the provider.
-      res.destroy(err);
-      finish(false, err);
+    body.attach({
+      data: (chunk) => {
+        if (settled) return;
+        if (firstChunkAtMono === null) firstChunkAtMono = now();
+        bytes += chunk.length;
+        if (!res.write(chunk)) {
+          body.pause();
+          res.once('drain', onDrain);
+        }
+        onChunk?.(chunk);
+      },
+      end: () => {
+        if (settled) return;
+        res.end(() => finish(true, null));
+      },
+      error: (err) => {
+        // Bytes were sent: the client sees its stream break, as it would from the provider.
+        res.destroy(err);
+        finish(false, err);
+      },
     });
   });
 }
