@@ -47,6 +47,14 @@ export interface ProxyBenchJson {
     overhead_header_p50_ms: number | null;
     overhead_header_p99_ms: number | null;
   };
+  /** The same at 20 concurrent streams, where the proxy is not short of CPU. */
+  light: {
+    concurrency: number;
+    requests: number;
+    added_p50_ms: number | null;
+    added_p99_ms: number | null;
+    added_ttft_p50_ms: number | null;
+  };
   throughput: {
     direct_rps: number | null;
     proxy_rps: number | null;
@@ -162,6 +170,11 @@ export async function benchProxy(ctx: BenchContext): Promise<SectionOutcome<Prox
   let errors = 0;
   const direct = { lat: [] as number[], ttft: [] as number[] };
   const viaProxy = { lat: [] as number[], ttft: [] as number[], overhead: [] as number[] };
+  const light = {
+    requests: 0,
+    direct: { lat: [] as number[], ttft: [] as number[] },
+    proxy: { lat: [] as number[], ttft: [] as number[] },
+  };
   let proxyCpuS = 0;
   let proxied = 0;
   let directRps: number[] = [];
@@ -192,6 +205,18 @@ export async function benchProxy(ctx: BenchContext): Promise<SectionOutcome<Prox
       viaProxy.ttft.push(...x.ttftMs);
       viaProxy.overhead.push(...x.overheadMs);
     }
+    const lightRequests = quick ? 400 : 1_000;
+    for (let p = 0; p < passes; p++) {
+      ctx.log(`proxy: light pass ${p + 1}/${passes}, ${lightRequests} streams at 20`);
+      const d = await load(baseline.url, lightRequests, 20);
+      const x = await load(proxy.url, lightRequests, 20);
+      errors += d.errors + x.errors;
+      light.direct.lat.push(...d.latencyMs);
+      light.direct.ttft.push(...d.ttftMs);
+      light.proxy.lat.push(...x.latencyMs);
+      light.proxy.ttft.push(...x.ttftMs);
+    }
+    light.requests = lightRequests;
     const fast = await startSimProcess({ profile: 'steady', seed: 1 });
     const fastCandidate = await startSimProcess({ profile: 'steady', seed: 2 });
     sims.push(fast, fastCandidate);
@@ -236,6 +261,13 @@ export async function benchProxy(ctx: BenchContext): Promise<SectionOutcome<Prox
     passes,
     mirror: 0.1,
     latency: lat,
+    light: {
+      concurrency: 20,
+      requests: light.requests,
+      added_p50_ms: round(diff(q(light.proxy.lat, 0.5), q(light.direct.lat, 0.5)), 3),
+      added_p99_ms: round(diff(q(light.proxy.lat, 0.99), q(light.direct.lat, 0.99)), 3),
+      added_ttft_p50_ms: round(diff(q(light.proxy.ttft, 0.5), q(light.direct.ttft, 0.5)), 3),
+    },
     throughput: {
       direct_rps: round(dRps, 0),
       proxy_rps: round(pRps, 0),
@@ -270,6 +302,11 @@ export async function benchProxy(ctx: BenchContext): Promise<SectionOutcome<Prox
         value: `${fmt(lat.added_ttft_p50_ms, 3)} ms`,
         target: '<= 1 ms',
         met: lat.added_ttft_p50_ms !== null && lat.added_ttft_p50_ms <= 1,
+      },
+      {
+        section: s,
+        metric: 'added latency p50 / p99, TTFT p50 at 20 streams',
+        value: `${fmt(json.light.added_p50_ms, 3)} / ${fmt(json.light.added_p99_ms, 3)}, ${fmt(json.light.added_ttft_p50_ms, 3)} ms`,
       },
       {
         section: s,
