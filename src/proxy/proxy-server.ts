@@ -159,6 +159,8 @@ export async function startProxy(
   const handler = mode;
 
   let draining = false;
+  /** Resolved when no client request is in flight (the drain waits on them). */
+  const idleWaiters: (() => void)[] = [];
   const server: Server = createServer({ keepAlive: true }, (req, res) => {
     void onRequest(req, res);
   });
@@ -235,7 +237,6 @@ export async function startProxy(
       if (inFlight === 0) for (const w of idleWaiters.splice(0)) w();
     }
   };
-  const idleWaiters: (() => void)[] = [];
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -334,6 +335,5 @@ function storedOptions(o: ProxyOptions): Record<string, unknown> {
     mirror_budget_usd: o.mirrorBudgetUsd,
     redact: o.redact,
     seed: o.seed,
-    stream: null,
   };
 }
