@@ -77,11 +77,12 @@ describe('shadowgate proxy, spawned', () => {
     );
   });
 
-  it('kill -9 mid-traffic: every request answered before it has its rows', async (t) => {
+  it('kill -9 with streams in flight loses only those: every answered request keeps its rows', async (t) => {
     const dir = tempDir(t);
-    const baseline = await startSim(t, profile('steady'));
-    const candidate = await startSim(t, profile('steady'));
-    writeConfig(join(dir, 'exp.json'), simConfigInput(baseline.url, candidate.url, { stream: false }));
+    const paced = profile('steady', { latencyScale: 1, ttft: { fixedMs: 20 }, tpot: { fixedMs: 15 } });
+    const baseline = await startSim(t, paced);
+    const candidate = await startSim(t, paced);
+    writeConfig(join(dir, 'exp.json'), simConfigInput(baseline.url, candidate.url));
     const proxy = runChild(
       ['proxy', '--config', 'exp.json', '--port', '0', '--db', 'live.db', '--mirror', '1'],
       dir,
@@ -95,8 +96,8 @@ describe('shadowgate proxy, spawned', () => {
       10_000,
       proxy.child,
     );
-    let answered = 0;
-    for (let i = 0; i < 20; i++) {
+    const answered = 6;
+    for (let i = 0; i < answered; i++) {
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -104,22 +105,25 @@ describe('shadowgate proxy, spawned', () => {
       });
       assert.equal(res.status, 200);
       await res.text();
-      answered++;
     }
-    // Mirrors of answered requests finish on their own; give them a moment, then kill without warning.
     const db = new Database(join(dir, 'live.db'), { readonly: true });
     t.after(() => db.close());
+    // The answered requests' mirrors finish in the background.
     await waitFor(() => {
       const n = db.prepare("SELECT COUNT(*) FROM requests WHERE arm = 'candidate'").pluck().get() as number;
       return n === answered ? n : null;
     }, 10_000);
+    // Three streams in flight, each past its first chunk, then kill -9.
+    const inFlight = await Promise.all([0, 1, 2].map(() => startStream(url)));
     proxy.child.kill('SIGKILL');
     await proxy.exited;
+    for (const s of inFlight) await s.rest.catch(() => 'cut');
     const rows = db.prepare('SELECT arm, COUNT(*) AS n FROM requests GROUP BY arm ORDER BY arm').all();
     assert.deepEqual(rows, [
       { arm: 'baseline', n: answered },
       { arm: 'candidate', n: answered },
     ]);
+    assert.equal(db.prepare('SELECT COUNT(*) FROM prompts').pluck().get(), answered);
     assert.equal(db.prepare('SELECT status FROM runs').pluck().get(), 'running');
   });
 });
