@@ -42,8 +42,11 @@ export interface ProxyServer {
   metrics: ProxyMetrics;
   /** The live shadow run's id (shadow mode). */
   runId: string | null;
-  /** Stops accepting, waits up to `graceMs` for answers and mirrors in flight, then closes everything. */
-  close(): Promise<{ drained: boolean; inFlightDropped: number }>;
+  /**
+   * Stops accepting, waits up to `graceMs` for answers and mirrors in flight (less if `cutNow` aborts
+   * first: a second Ctrl-C), then closes everything.
+   */
+  close(cutNow?: AbortSignal): Promise<{ drained: boolean; inFlightDropped: number }>;
 }
 
 interface ModeHandler {
@@ -258,7 +261,7 @@ export async function startProxy(
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   let closing: Promise<{ drained: boolean; inFlightDropped: number }> | null = null;
-  const close = () => {
+  const close = (cutNow?: AbortSignal) => {
     closing ??= (async () => {
       draining = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
@@ -267,6 +270,8 @@ export async function startProxy(
       const graceOver = new Promise<'timeout'>((r) => {
         const t = setTimeout(() => r('timeout'), options.graceMs);
         t.unref();
+        if (cutNow?.aborted) r('timeout');
+        else cutNow?.addEventListener('abort', () => r('timeout'), { once: true });
       });
       const servedInTime = (await Promise.race([idle.then(() => 'idle' as const), graceOver])) === 'idle';
       // Mirrors waiting in the queue are dropped; those running get what is left of the grace period.

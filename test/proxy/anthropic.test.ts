@@ -4,6 +4,7 @@
  * the mirror translated for the candidate and recorded.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -11,6 +12,7 @@ import type { ExperimentConfig } from '../../src/config/types.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import { toAnthropicRequest } from '../../src/providers/anthropic-translate.js';
 import { fromAnthropicRequest } from '../../src/proxy/anthropic-inbound.js';
+import { parseScenarioLine } from '../../src/scenario/scenario-line.js';
 import { openDb, profile, simConfigInput, startSim, tempDir } from '../helpers/shadow-fixtures.js';
 import { startTestProxy } from './proxy-fixtures.js';
 
@@ -118,5 +120,33 @@ describe('proxy, Anthropic Messages', () => {
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }] },
       ],
     });
+  });
+
+  it('record mode writes a Messages request as a chat-shaped scenario line that validates', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'anthropic.jsonl');
+    const baseline = await startSim(t, profile('steady'), 21);
+    const proxy = await startTestProxy(t, anthropicConfig(baseline.url, baseline.url), {
+      mode: 'record',
+      record: { path: file, sample: 1, redactPatterns: [] },
+    });
+    let streamed = '';
+    const stream = await anthropicClient(proxy.url).messages.create({ ...MESSAGE, stream: true });
+    for await (const e of stream)
+      if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') streamed += e.delta.text;
+    await proxy.close();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 1);
+    const parsed = parseScenarioLine(lines[0]!, 1);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    assert.deepEqual(
+      parsed.prompt.request.messages.map((m) => [m.role, m.content]),
+      [
+        ['system', 'You are terse.'],
+        ['user', 'Where is my parcel?'],
+      ],
+    );
+    const response = parsed.prompt.recordedResponse as { choices: { message: { content: string } }[] };
+    assert.equal(response.choices[0]!.message.content, streamed);
   });
 });

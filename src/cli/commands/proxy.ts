@@ -218,7 +218,8 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
         if (signal.aborted) done();
         else signal.addEventListener('abort', () => done(), { once: true });
       });
-      const end = await proxy.close();
+      // A second Ctrl-C (the hard signal) cuts the grace period short.
+      const end = await proxy.close(io.hardSignal);
       io.stderr.write(
         end.drained
           ? 'proxy: drained, stopped\n'
