@@ -141,6 +141,9 @@ describe('proxy shadow mode', () => {
     const gate = await runCli(['gate', '--db', dbPath, '--run', runId, '--json'], gateIo);
     assert.ok([0, 3, 4].includes(gate), `gate exit ${gate}: ${gateIo.stderr.text}`);
     assert.ok(JSON.parse(gateIo.stdout.text).decision);
+    const runsIo = { stdout: new BufferSink(), stderr: new BufferSink(), env: {}, cwd: dir };
+    assert.equal(await runCli(['runs', '--db', dbPath], runsIo), 0, runsIo.stderr.text);
+    assert.match(runsIo.stdout.text, new RegExp(runId));
   });
 
   it('a candidate that hangs does not hold up the answers; the queue sheds beyond its bound and counts it', async (t) => {

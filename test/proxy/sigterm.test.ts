@@ -68,6 +68,7 @@ describe('shadowgate proxy, spawned', () => {
     const exit = await proxy.exited;
     assert.deepEqual(exit, { code: 0, signal: null }, proxy.out().stderr);
     assert.match(proxy.out().stderr, /drained/);
+    assert.ok(!proxy.out().stderr.includes(CHAT.messages[1]!.content), 'no prompt text in the logs');
     const db = new Database(join(dir, 'live.db'), { readonly: true });
     t.after(() => db.close());
     assert.equal(db.prepare("SELECT status FROM runs WHERE kind = 'shadow'").pluck().get(), 'completed');
