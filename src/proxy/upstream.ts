@@ -121,18 +121,10 @@ export function upstreamHeaders(
   }
   Object.assign(out, upstream.headers);
   if (passThroughAuth) {
-    for (const name of CREDENTIAL_HEADERS) {
-      const v = inbound[name];
-      if (typeof v === 'string') {
-        delete out.authorization;
-        delete out['x-api-key'];
-        break;
-      }
-    }
-    for (const name of CREDENTIAL_HEADERS) {
-      const v = inbound[name];
-      if (typeof v === 'string') out[name] = v;
-    }
+    const own = CREDENTIAL_HEADERS.filter((name) => typeof inbound[name] === 'string');
+    // The client's credentials replace the configured key, never sit next to it.
+    if (own.length > 0) for (const name of CREDENTIAL_HEADERS) delete out[name];
+    for (const name of own) out[name] = inbound[name] as string;
   }
   return out;
 }
