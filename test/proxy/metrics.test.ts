@@ -40,9 +40,9 @@ describe('proxy metrics', () => {
       ...CHAT,
       messages: [{ role: 'user', content: 'z'.repeat(20_000) }],
     });
-    // Mirrors finish in the background: wait until the queue is idle.
-    for (let i = 0; i < 100 && proxy.metrics.render().match(/^shadowgate_proxy_mirror_in_flight [1-9]/m); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    // Mirrors finish in the background: wait until none runs or waits (up to 10 s).
+    const idle = () => /^shadowgate_proxy_mirror_in_flight 0$/m.test(proxy.metrics.render());
+    for (let i = 0; i < 500 && !idle(); i++) await new Promise((r) => setTimeout(r, 20));
     const res = await fetch(`${proxy.url}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
