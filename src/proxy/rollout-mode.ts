@@ -51,6 +51,8 @@ class OpenFailed extends Error {
 interface Routed {
   inbound: InboundRequest;
   candidateErrorClass: string | null;
+  /** When the candidate's failed open returned: a fallback's overhead counts from here, not its wait. */
+  candidateEndMono: number | null;
 }
 
 /** Who moves the rollout when the live gates roll it back (rollout_events.actor). */
@@ -91,6 +93,7 @@ export class RolloutMode {
         const from = await openFrom(ctx, targets.candidate, r.inbound, false);
         if (!from.opened.ok) {
           r.candidateErrorClass = from.opened.errorClass;
+          r.candidateEndMono = from.openEndMono;
           throw new OpenFailed(from);
         }
         return from;
@@ -119,7 +122,7 @@ export class RolloutMode {
     const { ctx } = this.s;
     const key = stickyKeyOf(inbound, this.s.rollout.stickyKey);
     const percentage = this.router.state().percentage;
-    const routed: Routed = { inbound, candidateErrorClass: null };
+    const routed: Routed = { inbound, candidateErrorClass: null, candidateEndMono: null };
     const t0 = ctx.clock.monotonic();
     let from: OpenedFrom;
     let arm: 'baseline' | 'candidate';
@@ -135,7 +138,16 @@ export class RolloutMode {
       arm = 'baseline';
       ok = false;
     }
-    const out = await relayFrom(ctx, from, inbound, res, arm, false, { [SERVED_ARM_HEADER]: arm });
+    const out = await relayFrom(
+      ctx,
+      from,
+      inbound,
+      res,
+      arm,
+      false,
+      { [SERVED_ARM_HEADER]: arm },
+      routed.candidateEndMono ?? inbound.readAtMono,
+    );
     if (this.gates) {
       const relay = out.relay;
       const fallback = routed.candidateErrorClass !== null;

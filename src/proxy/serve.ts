@@ -87,12 +87,14 @@ export async function relayFrom(
   arm: 'baseline' | 'candidate',
   tap: boolean,
   extraHeaders: Record<string, string> = {},
+  /** Where the proxy's own time before this open starts: the body read, or a failed candidate's end (a fallback). */
+  sinceMono: number = inbound.readAtMono,
 ): Promise<ServeOutcome> {
   const { clock, metrics } = ctx;
   const { opened } = from;
   const labels = { arm, path: 'served' } as const;
   metrics.requests.inc(labels);
-  const before = from.openStartMono - inbound.readAtMono;
+  const before = from.openStartMono - sinceMono;
   if (!opened.ok) {
     const overheadMs = before + (clock.monotonic() - from.openEndMono);
     const headers = { ...extraHeaders, [OVERHEAD_HEADER]: formatMs(overheadMs) };
