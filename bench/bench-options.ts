@@ -4,7 +4,15 @@
  */
 
 /** Which sections a run measures, in the order they run. */
-export const SECTION_NAMES = ['throughput', 'accuracy', 'store', 'retry', 'scale', 'report'] as const;
+export const SECTION_NAMES = [
+  'throughput',
+  'accuracy',
+  'store',
+  'retry',
+  'scale',
+  'report',
+  'proxy',
+] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchSizes {

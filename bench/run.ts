@@ -12,6 +12,7 @@ import { parseBenchArgs, type SectionName } from './bench-options.js';
 import { formatTable } from './format-table.js';
 import { machineInfo } from './machine-info.js';
 import { benchAccuracy } from './sections/accuracy.js';
+import { benchProxy } from './sections/proxy.js';
 import { benchReport } from './sections/report.js';
 import { benchRetry } from './sections/retry.js';
 import { benchScale } from './sections/scale.js';
@@ -25,6 +26,7 @@ const SECTIONS: Record<SectionName, (ctx: BenchContext) => Promise<SectionOutcom
   retry: benchRetry,
   scale: benchScale,
   report: benchReport,
+  proxy: benchProxy,
 };
 
 let options: ReturnType<typeof parseBenchArgs>;

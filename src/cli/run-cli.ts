@@ -4,6 +4,7 @@ import { dbCommand } from './commands/db.js';
 import { demoCommand } from './commands/demo.js';
 import { gateCommand } from './commands/gate.js';
 import { initCommand } from './commands/init.js';
+import { proxyCommand } from './commands/proxy.js';
 import { reportCommand } from './commands/report.js';
 import { retryCommand } from './commands/retry.js';
 import { rolloutCommand } from './commands/rollout.js';
@@ -30,6 +31,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command(reportCommand(ctx))
     .command(gateCommand(ctx))
     .command(rolloutCommand(ctx))
+    .command(proxyCommand(ctx))
     .command(demoCommand(ctx))
     .command(initCommand(ctx))
     .command(dbCommand(ctx))

@@ -1,0 +1,179 @@
+/**
+ * A proxy session's shadow run: one `runs` row of kind `shadow`, and for
+ * each mirrored request its `prompts` row, the served baseline answer, the
+ * candidate's (and, for the A/A share, the baseline's second) answer, each
+ * compared with the baseline's. Rows are written as each request completes,
+ * so a proxy killed with `kill -9` loses only the requests in flight.
+ */
+import { redactedConfigJson } from '../config/redacted-config.js';
+import { resolveModel } from '../config/resolve-model.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { estimateInputTokens, maxOutputTokens, worstCaseCostUsd } from '../pricing/cost.js';
+import { pricesJson } from '../pricing/prices-in-force.js';
+import type { ChatRequest } from '../providers/types.js';
+import { idempotencyKey } from '../retry/idempotency.js';
+import { attemptTimeoutForModel } from '../retry/policy.js';
+import { type ArmOutcome, type ArmRunContext, type ArmTarget, executeArm } from '../runner/arm-executor.js';
+import { BudgetGuard } from '../runner/budget-guard.js';
+import { seededJitter } from '../runner/jitter-rng.js';
+import { pairSimilarity } from '../runner/pair-similarity.js';
+import { newRunId } from '../runner/run-id.js';
+import type { Clock, Rng } from '../shared/clock.js';
+import { sha256Hex } from '../shared/sha256-hex.js';
+import type { RequestRow, RunStatus } from '../store/rows.js';
+import type { RunStore } from '../store/run-store.js';
+import { asksForJson, type ServedRows } from './served-row.js';
+
+export interface LiveRunOptions {
+  label: string | null;
+  redact: boolean;
+  seed: number;
+  /** USD the mirrors (candidate and replica) may spend this session; null = no limit. */
+  mirrorBudgetUsd: number | null;
+  /** What the session was started with, stored in `runs.options_json`. */
+  optionsJson: string;
+}
+
+/** One mirrored request: its prompt, and where its arms go. */
+export interface MirrorSpec {
+  promptId: string;
+  seq: number;
+  request: ChatRequest;
+  metadata: Record<string, unknown> | null;
+  receivedAtMs: number;
+  stream: boolean;
+  replica: boolean;
+}
+
+export class LiveRun {
+  readonly runId: string;
+  readonly guard: BudgetGuard;
+  private seq = 0;
+  private readonly base: Omit<ArmRunContext, 'stream'>;
+
+  constructor(
+    private readonly store: RunStore,
+    config: ExperimentConfig,
+    private readonly o: LiveRunOptions,
+    private readonly clock: Clock,
+    idRng: Rng,
+    signal: AbortSignal,
+  ) {
+    const nowMs = clock.now();
+    let runId = newRunId(nowMs, idRng);
+    while (store.getRun(runId)) runId = newRunId(nowMs, idRng);
+    this.runId = runId;
+    store.createRun({
+      id: runId,
+      kind: 'shadow',
+      label: o.label ?? 'proxy',
+      startedAt: new Date(nowMs).toISOString(),
+      configJson: redactedConfigJson(config),
+      pricesJson: pricesJson(config),
+      scenarioPath: null,
+      scenarioSha256: null,
+      seed: o.seed,
+      optionsJson: o.optionsJson,
+      budgetUsd: o.mirrorBudgetUsd,
+      totalPrompts: null,
+    });
+    this.guard = new BudgetGuard({ budgetUsd: o.mirrorBudgetUsd });
+    this.base = {
+      runId,
+      clock,
+      jitterRngFor: seededJitter(o.seed),
+      redact: o.redact,
+      store,
+      guard: this.guard,
+      signal,
+    };
+  }
+
+  /** The next live prompt's id and position. */
+  nextPrompt(): { promptId: string; seq: number } {
+    const seq = this.seq++;
+    return { promptId: `live-${String(seq).padStart(6, '0')}`, seq };
+  }
+
+  /** The mirror budget is spent: mirrors are shed with reason `budget`. */
+  get budgetSpent(): boolean {
+    return (
+      this.guard.exhausted ||
+      (this.o.mirrorBudgetUsd !== null && this.guard.spentUsd >= this.o.mirrorBudgetUsd)
+    );
+  }
+
+  /**
+   * Sends the mirrors of one request (candidate, and the replica when picked),
+   * waits for the served baseline's rows, and writes the prompt and every row.
+   */
+  async mirror(
+    spec: MirrorSpec,
+    targets: { candidate: ArmTarget; replica: ArmTarget },
+    served: Promise<ServedRows | null>,
+    onOutcome: (out: ArmOutcome | null, arm: 'candidate' | 'baseline_replica') => void,
+  ): Promise<void> {
+    const ctx: ArmRunContext = { ...this.base, stream: spec.stream };
+    const send = async (target: ArmTarget) => {
+      const out = await executeArm(ctx, target, this.armRequest(spec, target));
+      onOutcome(out, target.arm === 'candidate' ? 'candidate' : 'baseline_replica');
+      return out;
+    };
+    const mirrors = await Promise.all([
+      send(targets.candidate),
+      spec.replica ? send(targets.replica) : Promise.resolve(null),
+    ]);
+    const baseline = await served;
+    this.write(spec, baseline, mirrors);
+  }
+
+  private armRequest(spec: MirrorSpec, target: ArmTarget) {
+    const { model, prices } = resolveModel(target.provider, spec.request.model);
+    const budgeted = this.o.mirrorBudgetUsd !== null && prices !== null;
+    return {
+      promptId: spec.promptId,
+      request: spec.request,
+      model,
+      prices,
+      attemptTimeoutMs: attemptTimeoutForModel(target.policy, prices),
+      worstCaseUsd: budgeted
+        ? worstCaseCostUsd(estimateInputTokens(spec.request), maxOutputTokens(spec.request), prices)
+        : 0,
+      idempotencyKey: idempotencyKey(this.runId, spec.promptId, target.arm),
+      wantsJson: asksForJson(spec.request),
+    };
+  }
+
+  private write(spec: MirrorSpec, baseline: ServedRows | null, mirrors: (ArmOutcome | null)[]): void {
+    const { store } = this;
+    const requestJson = JSON.stringify(spec.request);
+    store.insertPrompt({
+      run_id: this.runId,
+      prompt_id: spec.promptId,
+      seq: spec.seq,
+      model: spec.request.model,
+      prompt_hash: sha256Hex(requestJson),
+      request_json: this.o.redact ? null : requestJson,
+      metadata_json: spec.metadata && !this.o.redact ? JSON.stringify(spec.metadata) : null,
+      recorded_at: new Date(spec.receivedAtMs).toISOString(),
+    });
+    const rows: RequestRow[] = [];
+    if (baseline) {
+      for (const a of baseline.attempts) store.insertAttempt(a);
+      rows.push(baseline.row);
+      if (baseline.row.cost_usd) store.addSpend(this.runId, baseline.row.cost_usd);
+    }
+    for (const m of mirrors) {
+      if (!m) continue;
+      if (baseline?.answer != null && m.answer !== null)
+        m.row.similarity = pairSimilarity(baseline.answer, m.answer);
+      rows.push(m.row);
+    }
+    for (const row of rows) store.insertRequest(row);
+  }
+
+  /** Marks the session's run finished (its rows flushed first). */
+  finish(status: RunStatus): void {
+    this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
+  }
+}
