@@ -11,7 +11,7 @@ import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
 import { shadowgateHome } from '../../shared/package-paths.js';
 import { loadSimProfile } from '../../sim/profiles.js';
-import { type SimServer, startSimServer } from '../../sim/server.js';
+import { startSimThread, type ThreadedSim } from '../../sim/sim-thread.js';
 import { openStore } from '../../store/open-store.js';
 import { rolloutLines, weekOneLines } from '../demo-story.js';
 import type { CommandContext } from '../io.js';
@@ -130,15 +130,16 @@ export function demoCommand(ctx: CommandContext): CommandModule<object, DemoArgs
         ...(io.hardSignal ? { hardSignal: io.hardSignal } : {}),
       };
 
-      const servers: SimServer[] = [];
+      // The simulators serve from a thread of their own, so the harness's loop (which takes the
+      // timestamps) is not the one that plans and writes their answers. The same seed gives them the
+      // same base answers, so outputs are comparable.
+      const simThread = await startSimThread([
+        { profile: baselineProfile, seed: argv.seed },
+        { profile: candidateProfile, seed: argv.seed },
+        { profile: badProfile, seed: argv.seed },
+      ]);
       try {
-        // The same seed gives the simulators the same base answers, so outputs are comparable.
-        const baseline = await startSimServer({ profile: baselineProfile, seed: argv.seed });
-        servers.push(baseline);
-        const candidate = await startSimServer({ profile: candidateProfile, seed: argv.seed });
-        servers.push(candidate);
-        const bad = await startSimServer({ profile: badProfile, seed: argv.seed });
-        servers.push(bad);
+        const [baseline, candidate, bad] = simThread.sims as [ThreadedSim, ThreadedSim, ThreadedSim];
         io.stderr.write(
           `shadowgate demo: baseline ${baselineProfile.name} at ${baseline.url}, candidate ${candidateProfile.name} at ${candidate.url}, drill ${badProfile.name} at ${bad.url}\n`,
         );
@@ -281,7 +282,7 @@ export function demoCommand(ctx: CommandContext): CommandModule<object, DemoArgs
         ];
         io.stdout.write(lines.join('\n'));
       } finally {
-        await Promise.all(servers.map((s) => s.close()));
+        await simThread.close();
       }
     },
   };
