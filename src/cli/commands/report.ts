@@ -2,19 +2,21 @@ import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
 import { loadPriceFile } from '../../pricing/litellm-prices.js';
+import { openReportSource } from '../../report/report-source.js';
 import { buildRolloutReport, resolveRolloutId } from '../../report/rollout-model.js';
-import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import { readShadowReport, resolveShadowRunIdFrom } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
 import { openStore } from '../../store/open-store.js';
+import { dbLocation, dbOptionDescription, sqliteOnly } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 import { parseFormats, writeRolloutReportFiles, writeShadowReportFiles } from '../report-files.js';
 import { withVerdictOptions } from './gate.js';
 
 interface ShadowArgs {
   run?: string;
-  db: string;
+  db?: string;
   format: string;
   out: string;
   monthlyRequests?: number;
@@ -79,18 +81,18 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           '$0 report shadow --format md --monthly-requests 30000000 --check',
           'for CI',
         ) as Argv<ShadowArgs>,
-    handler: (argv: ArgumentsCamelCase<ShadowArgs>) => {
+    handler: async (argv: ArgumentsCamelCase<ShadowArgs>) => {
       const { io } = ctx;
       const formats = parseFormats(argv.format);
       const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
       const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
       const confidence = argv.confidence ?? file?.confidence;
       const priceFile = argv.prices === undefined ? undefined : loadPriceFile(resolve(io.cwd, argv.prices));
-      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      const source = await openReportSource(dbLocation(io, argv.db));
       let report: ShadowReport;
       try {
-        const runId = resolveShadowRunId(db, argv.run);
-        report = buildShadowReport(db, {
+        const runId = await resolveShadowRunIdFrom(source, argv.run);
+        report = await readShadowReport(source, {
           runId,
           monthly,
           gates: file?.gates,
@@ -99,7 +101,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });
       } finally {
-        db.close();
+        await source.close();
       }
 
       for (const path of writeShadowReportFiles(report, formats, argv.out, io.cwd))
@@ -125,7 +127,7 @@ function monthlyVolume(requests: number | undefined, tokens: number | undefined)
 
 interface RolloutReportArgs {
   rollout?: string;
-  db: string;
+  db?: string;
   format: string;
   out: string;
 }
@@ -139,8 +141,7 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
         .option('rollout', { type: 'string', describe: 'rollout id, or `latest` (default)' })
         .option('db', {
           type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file written by `rollout`',
+          describe: dbOptionDescription('the store written by `rollout` (SQLite only for now)'),
         })
         .option('format', {
           type: 'string',
@@ -156,7 +157,7 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
     handler: (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
       const { io } = ctx;
       const formats = parseFormats(argv.format);
-      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      const db = openStore(sqliteOnly(dbLocation(io, argv.db), 'report rollout'), { readonly: true });
       try {
         const report = buildRolloutReport(db, {
           rolloutId: resolveRolloutId(db, argv.rollout),
