@@ -1,5 +1,5 @@
 /**
- * What the read-side commands (`runs`, `report shadow`, `gate`) read from a
+ * What the read-side commands (`runs`, `report shadow`, `gate`, `report rollout`) read from a
  * store, behind one async interface with two implementations: a SQLite file
  * (the sync queries of src/store/report-queries.ts, wrapped) and a
  * PostgreSQL database (src/store/pg/pg-report-queries.ts). The report is
@@ -7,6 +7,7 @@
  * the source at its edge and never learns which store it has.
  */
 import type pg from 'pg';
+import { sqliteRolloutWriter } from '../store/async-rollout-store.js';
 import type { DbLocation } from '../store/db-url.js';
 import { type FailureSpendRow, failureSpend } from '../store/failure-spend-queries.js';
 import { readInstrumentJson } from '../store/instrument-store.js';
@@ -22,6 +23,7 @@ import {
   pgPairedRows,
   pgScanRequests,
 } from '../store/pg/pg-report-queries.js';
+import { PgRolloutStore } from '../store/pg/pg-rollout-store.js';
 import { pgListRuns } from '../store/pg/pg-run-queries.js';
 import {
   type BreakerOpenings,
@@ -37,7 +39,9 @@ import {
   type RunRecord,
   scanRequests,
 } from '../store/report-queries.js';
+import { RolloutStore } from '../store/rollout-store.js';
 import { listRuns, type RunSummary } from '../store/run-queries.js';
+import type { RolloutReportSource } from './rollout-model.js';
 
 export interface ReportSource {
   findRun(runId: string): Promise<RunRecord | undefined>;
@@ -116,4 +120,25 @@ export function pgReportSource(client: pg.Client): ReportSource {
 export async function openReportSource(location: DbLocation): Promise<ReportSource> {
   if (location.kind === 'sqlite') return sqliteReportSource(openStore(location.path, { readonly: true }));
   return pgReportSource(await openPgStore(location.url, { readonly: true }));
+}
+
+/** The rollout report's reads, opened read-only, and how to let go of them. */
+export interface OpenedRolloutSource {
+  source: RolloutReportSource;
+  close(): Promise<void>;
+}
+
+/** openReportSource for `report rollout`: SQLite's RolloutStore or PgRolloutStore, read-only. */
+export async function openRolloutReportSource(location: DbLocation): Promise<OpenedRolloutSource> {
+  if (location.kind === 'sqlite') {
+    const db = openStore(location.path, { readonly: true });
+    return {
+      source: sqliteRolloutWriter(new RolloutStore(db)),
+      close: async () => {
+        db.close();
+      },
+    };
+  }
+  const client = await openPgStore(location.url, { readonly: true });
+  return { source: new PgRolloutStore(client), close: () => client.end() };
 }

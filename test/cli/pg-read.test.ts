@@ -4,7 +4,7 @@
  * `--db postgres://...` (or SHADOWGATE_DB) as from its SQLite file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,15 @@ import { systemClock } from '../../src/shared/clock.js';
 import { parseDbLocation } from '../../src/store/db-url.js';
 import { copyRuns } from '../../src/store/pg/copy-runs.js';
 import { runChild } from '../helpers/child-process.js';
-import { makePrompts, profile, simConfig, startSim, writeJsonl } from '../helpers/shadow-fixtures.js';
+import {
+  makePrompts,
+  profile,
+  simConfig,
+  simConfigInput,
+  startSim,
+  writeConfig,
+  writeJsonl,
+} from '../helpers/shadow-fixtures.js';
 import { createScratchDatabase, type ScratchDatabase } from '../store/pg/scratch-db.js';
 
 async function shadowgate(cwd: string, args: string[], env: Record<string, string> = {}) {
@@ -28,6 +36,7 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
   let scratch: ScratchDatabase;
   let dir: string;
   let runId: string;
+  let rolloutId: string;
   const closers: (() => unknown)[] = [];
 
   before(async () => {
@@ -52,6 +61,30 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
       { clock: systemClock, env: {} },
     );
     runId = summary.run_id;
+    // A rollout rehearsal in the same file, gated on that run: the rollout tables.
+    writeConfig(
+      join(dir, 'exp.json'),
+      simConfigInput(baseline.url, candidate.url, { concurrency: 8, retry: { maxAttempts: 1 } }),
+    );
+    writeFileSync(
+      join(dir, 'plan.yaml'),
+      'stages: [50, 100]\nminRequestsPerStage: 30\nmaxStageRepeats: 0\nsalt: fixed\n',
+    );
+    const rollout = await shadowgate(dir, [
+      'rollout',
+      '--config',
+      'exp.json',
+      '--scenario',
+      'prompts.jsonl',
+      '--plan',
+      'plan.yaml',
+      '--db',
+      'a.db',
+      '--force',
+      '--json',
+    ]);
+    assert.ok([0, 3, 4].includes(rollout.code!), rollout.stderr);
+    rolloutId = (JSON.parse(rollout.stdout) as { rollout_id: string }).rollout_id;
     await copyRuns({ from: parseDbLocation(join(dir, 'a.db'), dir), to: parseDbLocation(scratch.url, dir) });
   });
 
@@ -61,12 +94,14 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
   });
 
   /** The three report files of one store; the generation time (the process's clock) masked. */
-  async function report(db: string, out: string, env: Record<string, string> = {}) {
-    const args = ['report', 'shadow', '--run', 'latest', '--format', 'md,json,html', '--out', out];
+  async function report(db: string, out: string, env: Record<string, string> = {}, kind = 'shadow') {
+    const which = kind === 'shadow' ? ['--run', 'latest'] : ['--rollout', rolloutId];
+    const args = ['report', kind, ...which, '--format', 'md,json,html', '--out', out];
     const r = await shadowgate(dir, db === '' ? args : [...args, '--db', db], env);
     assert.equal(r.code, 0, r.stderr);
+    const id = kind === 'shadow' ? runId : rolloutId;
     const files = Object.fromEntries(
-      FORMATS.map((f) => [f, readFileSync(join(dir, out, `${runId}-shadow.${f}`), 'utf8')]),
+      FORMATS.map((f) => [f, readFileSync(join(dir, out, `${id}-${kind}.${f}`), 'utf8')]),
     ) as Record<(typeof FORMATS)[number], string>;
     const generatedAt = (JSON.parse(files.json) as { generated_at: string }).generated_at;
     assert.match(generatedAt, /^\d{4}-\d\d-\d\dT/);
@@ -98,9 +133,9 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
     assert.equal(sqlite.code, 0, sqlite.stderr);
     assert.equal(postgres.code, 0, postgres.stderr);
     assert.equal(postgres.stdout, sqlite.stdout);
-    const runs = JSON.parse(postgres.stdout) as { id: string; prompts: number }[];
+    const runs = JSON.parse(postgres.stdout) as { id: string; kind: string; prompts: number }[];
     assert.deepEqual(
-      runs.map((r) => [r.id, r.prompts]),
+      runs.filter((r) => r.kind === 'shadow').map((r) => [r.id, r.prompts]),
       [[runId, 80]],
     );
   });
@@ -108,7 +143,7 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
   it('SHADOWGATE_DB selects PostgreSQL; --db wins over it', async () => {
     const viaEnv = await shadowgate(dir, ['runs', '--json'], { SHADOWGATE_DB: scratch.url });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
-    assert.equal((JSON.parse(viaEnv.stdout) as unknown[]).length, 1);
+    assert.equal(viaEnv.stdout, (await shadowgate(dir, ['runs', '--db', 'a.db', '--json'])).stdout);
     const sqlite = await report('a.db', 'env-sqlite');
     const postgres = await report('', 'env-pg', { SHADOWGATE_DB: scratch.url });
     assert.equal(postgres.json, sqlite.json);
@@ -121,7 +156,7 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
   it('an unreachable PostgreSQL is one line and exit 2, for each command', async () => {
     // A port nothing listens on (the discard port on loopback).
     const url = 'postgres://someone:hunter2@127.0.0.1:9/nowhere';
-    for (const args of [['runs'], ['gate'], ['report', 'shadow']]) {
+    for (const args of [['runs'], ['gate'], ['report', 'shadow'], ['report', 'rollout']]) {
       const r = await shadowgate(dir, [...args, '--db', url]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
@@ -131,14 +166,16 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
     }
   });
 
-  it('report rollout and gate --rollout say they read SQLite only', async () => {
-    for (const args of [
-      ['report', 'rollout'],
-      ['gate', '--rollout', 'latest'],
-    ]) {
-      const r = await shadowgate(dir, [...args, '--db', scratch.url]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /reads a SQLite file only/);
-    }
+  it('report rollout gives the same md, json and html from PostgreSQL as from the SQLite file', async () => {
+    const sqlite = await report('a.db', 'rollout-sqlite', {}, 'rollout');
+    const postgres = await report(scratch.url, 'rollout-pg', {}, 'rollout');
+    assert.match(sqlite.md, new RegExp(rolloutId));
+    for (const f of FORMATS) assert.equal(postgres[f], sqlite[f], `${f} differs`);
+  });
+
+  it('gate --rollout says it reads SQLite only', async () => {
+    const r = await shadowgate(dir, ['gate', '--rollout', 'latest', '--db', scratch.url]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /reads a SQLite file only/);
   });
 });

@@ -2,14 +2,13 @@ import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
 import { loadPriceFile } from '../../pricing/litellm-prices.js';
-import { openReportSource } from '../../report/report-source.js';
-import { buildRolloutReport, resolveRolloutId } from '../../report/rollout-model.js';
+import { openReportSource, openRolloutReportSource } from '../../report/report-source.js';
+import { readRolloutReport, resolveRolloutIdFrom } from '../../report/rollout-model.js';
 import { readShadowReport, resolveShadowRunIdFrom } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
-import { openStore } from '../../store/open-store.js';
-import { dbLocation, dbOptionDescription, sqliteOnly } from '../db-option.js';
+import { dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 import { parseFormats, writeRolloutReportFiles, writeShadowReportFiles } from '../report-files.js';
 import { withVerdictOptions } from './gate.js';
@@ -141,7 +140,7 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
         .option('rollout', { type: 'string', describe: 'rollout id, or `latest` (default)' })
         .option('db', {
           type: 'string',
-          describe: dbOptionDescription('the store written by `rollout` (SQLite only for now)'),
+          describe: dbOptionDescription('the store written by `rollout`'),
         })
         .option('format', {
           type: 'string',
@@ -154,19 +153,19 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
           describe: 'directory for the files, created if missing',
         })
         .example('$0 report rollout --rollout latest --format md', '') as unknown as Argv<RolloutReportArgs>,
-    handler: (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
+    handler: async (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
       const { io } = ctx;
       const formats = parseFormats(argv.format);
-      const db = openStore(sqliteOnly(dbLocation(io, argv.db), 'report rollout'), { readonly: true });
+      const opened = await openRolloutReportSource(dbLocation(io, argv.db));
       try {
-        const report = buildRolloutReport(db, {
-          rolloutId: resolveRolloutId(db, argv.rollout),
+        const report = await readRolloutReport(opened.source, {
+          rolloutId: await resolveRolloutIdFrom(opened.source, argv.rollout),
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });
         for (const path of writeRolloutReportFiles(report, formats, argv.out, io.cwd))
           io.stdout.write(`${path}\n`);
       } finally {
-        db.close();
+        await opened.close();
       }
     },
   };
