@@ -4,7 +4,6 @@
  * judges. Intervals are two-sided at `level` (2 x confidence - 1), so each
  * end is a one-sided bound at the gates' confidence.
  */
-import type { Database } from 'better-sqlite3';
 import { bootstrapMedianCi } from '../stats/bootstrap.js';
 import { DEFAULT_NOISE_PERCENTILE, driftThreshold } from '../stats/drift.js';
 import { mcnemar } from '../stats/mcnemar.js';
@@ -14,15 +13,10 @@ import { pairedProportionDiff } from '../stats/paired-proportion.js';
 import { percentile } from '../stats/percentile.js';
 import { wilcoxonSignedRank } from '../stats/wilcoxon.js';
 import { wilsonInterval } from '../stats/wilson-interval.js';
-import type { RunRecord } from '../store/report-queries.js';
+import type { DivergentTexts, RunRecord } from '../store/report-queries.js';
 import { ratio } from './arm-summary.js';
 import { divergentPrompts } from './divergent-prompts.js';
-import {
-  type PairedOkTotals,
-  type PairedOutcomeCounts,
-  type PairedStats,
-  pairedStats,
-} from './paired-stats.js';
+import type { PairedOkTotals, PairedOutcomeCounts, PairedStats } from './paired-stats.js';
 import type {
   AgreementReport,
   ArmReport,
@@ -51,18 +45,25 @@ export interface ComparisonResult {
 /** Seeds of the resampling streams, one per figure, so adding a figure never moves another's interval. */
 const SEED_OFFSETS = { latency: 0, ttft: 1, cost: 2, drift: 3, tokens: 4, similarity: 5, median: 6 };
 
+/** What the comparison reads from the store: the paired passes and the divergent prompts' texts. */
+export interface ComparisonReads {
+  /** Candidate against baseline, its `divergent` the least similar prompts. */
+  paired: PairedStats;
+  /** Replica against baseline; null when the run had no replica. */
+  replica: PairedStats | null;
+  /** divergentTexts of `paired.divergent`, in that order, cut to excerptChars + 1. */
+  divergentTexts: DivergentTexts[];
+}
+
 export function compare(
-  db: Database,
+  reads: ComparisonReads,
   run: RunRecord,
   options: CompareOptions,
   baseline: ArmReport,
   candidate: ArmReport,
-  replicaRequests: number | null,
 ): ComparisonResult {
   const { level } = options;
-  const paired = pairedStats(db, run.id, 'candidate', candidate.requests, options.topDivergent);
-  const replica =
-    replicaRequests !== null ? pairedStats(db, run.id, 'baseline_replica', replicaRequests, 0) : null;
+  const { paired, replica } = reads;
   const { okTotals, series } = paired;
   const replicaTotals = replica?.okTotals ?? null;
   const seed = (figure: keyof typeof SEED_OFFSETS) => (run.seed + SEED_OFFSETS[figure] * 0x9e3779b9) >>> 0;
@@ -175,7 +176,12 @@ export function compare(
         noiseFloorNamesShare: replica ? ratio(replica.tools.names, replica.tools.n) : null,
         noiseFloorArgumentsShare: replica ? ratio(replica.tools.args, replica.tools.n) : null,
       },
-      topDivergent: divergentPrompts(db, run.id, paired.divergent, drift.threshold, options.excerptChars),
+      topDivergent: divergentPrompts(
+        reads.divergentTexts,
+        paired.divergent,
+        drift.threshold,
+        options.excerptChars,
+      ),
     },
   };
   return { report, candidateSimilarity, replicaSimilarity: sortedReplica };

@@ -1,21 +1,14 @@
 /** The prompts whose candidate answers differ most from the baseline's, with excerpts a reviewer can read. */
-import type { Database } from 'better-sqlite3';
-import { divergentTexts } from '../store/report-queries.js';
+import type { DivergentTexts } from '../store/report-queries.js';
 import type { DivergentPrompt } from './shadow-report.js';
 
+/** `texts`: divergentTexts of `least`'s prompts, in that order, cut to `excerptChars + 1`. */
 export function divergentPrompts(
-  db: Database,
-  runId: string,
+  texts: DivergentTexts[],
   least: { promptId: string; similarity: number }[],
   threshold: number,
   excerptChars: number,
 ): DivergentPrompt[] {
-  const texts = divergentTexts(
-    db,
-    runId,
-    least.map((d) => d.promptId),
-    excerptChars + 1,
-  );
   return least.map((d, i) => {
     const row = texts[i]!;
     return {

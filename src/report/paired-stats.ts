@@ -5,7 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { toolCallsAgree } from '../stats/output-agreement.js';
-import { type PairedArm, pairedRows } from '../store/report-queries.js';
+import { type PairedArm, type PairedRow, pairedRows } from '../store/report-queries.js';
 import { isEngineRefusal } from './arm-summary.js';
 
 /** A 2x2 table of paired failures, baseline first. */
@@ -96,8 +96,9 @@ function count(table: PairedOutcomeCounts, baselineFailed: boolean, otherFailed:
 }
 
 /**
- * Streams the pairs of `other` with the baseline. `capacity` (the other arm's
- * request count) bounds the number of pairs and sizes the typed arrays.
+ * Streams the pairs of `other` with the baseline from a SQLite file.
+ * `capacity` (the other arm's request count) bounds the number of pairs and
+ * sizes the typed arrays.
  */
 export function pairedStats(
   db: Database,
@@ -106,10 +107,21 @@ export function pairedStats(
   capacity: number,
   topK: number,
 ): PairedStats {
-  const outcomes = emptyTable();
-  const firstAttempts = emptyTable();
-  const attempts = { n: 0, diffSum: 0, diffSquares: 0, baseline: 0, other: 0 };
-  const ok = {
+  const acc = new PairedAccumulator(capacity, topK);
+  for (const row of pairedRows(db, runId, other)) acc.add(row);
+  return acc.result();
+}
+
+/**
+ * The paired figures, folded one row at a time in the order the store gives
+ * them (the per-prompt series keep that order, and the bootstrap resamples
+ * them by index): SQLite's pairedRows and PostgreSQL's pgPairedRows feed it alike.
+ */
+export class PairedAccumulator {
+  private readonly outcomes = emptyTable();
+  private readonly firstAttempts = emptyTable();
+  private readonly attempts = { n: 0, diffSum: 0, diffSquares: 0, baseline: 0, other: 0 };
+  private readonly ok = {
     n: 0,
     costedN: 0,
     baselineCostUsd: 0,
@@ -120,19 +132,34 @@ export function pairedStats(
     finishN: 0,
     finishAgree: 0,
   };
-  const tools = { n: 0, names: 0, args: 0 };
-  const latency = new PairBuffer(capacity);
-  const ttft = new PairBuffer(capacity);
-  const cost = new PairBuffer(capacity);
-  const deltas = new Float64Array(capacity);
-  const ratios = new Float64Array(capacity);
-  const similarity = new Float64Array(capacity);
-  let nd = 0;
-  let nr = 0;
-  let ns = 0;
-  let refusedPairs = 0;
-  const divergent: { promptId: string; similarity: number }[] = [];
-  for (const row of pairedRows(db, runId, other)) {
+  private readonly tools = { n: 0, names: 0, args: 0 };
+  private readonly latency: PairBuffer;
+  private readonly ttft: PairBuffer;
+  private readonly cost: PairBuffer;
+  private readonly deltas: Float64Array;
+  private readonly ratios: Float64Array;
+  private readonly similarity: Float64Array;
+  private nd = 0;
+  private nr = 0;
+  private ns = 0;
+  private refusedPairs = 0;
+  private readonly divergent: { promptId: string; similarity: number }[] = [];
+
+  /** `capacity`: the other arm's request count; `topK`: how many least similar prompts to keep. */
+  constructor(
+    private readonly capacity: number,
+    private readonly topK: number,
+  ) {
+    this.latency = new PairBuffer(capacity);
+    this.ttft = new PairBuffer(capacity);
+    this.cost = new PairBuffer(capacity);
+    this.deltas = new Float64Array(capacity);
+    this.ratios = new Float64Array(capacity);
+    this.similarity = new Float64Array(capacity);
+  }
+
+  add(row: PairedRow): void {
+    const { outcomes, firstAttempts, attempts, ok, tools, capacity } = this;
     const [promptId, bOk, oOk, bLat, oLat, bIn, oIn, sim, bCost, oCost, bTokens, jsonAgree, finishAgree] =
       row;
     const [bTools, oTools, bClass, oClass, bAttempts, oAttempts, bTtft, oTtft] = row.slice(13) as [
@@ -146,8 +173,8 @@ export function pairedStats(
       number | null,
     ];
     if ((!bOk && isEngineRefusal(bClass)) || (!oOk && isEngineRefusal(oClass))) {
-      refusedPairs++;
-      continue;
+      this.refusedPairs++;
+      return;
     }
     count(outcomes, !bOk, !oOk);
     count(firstAttempts, !bOk || bAttempts > 1, !oOk || oAttempts > 1);
@@ -157,14 +184,14 @@ export function pairedStats(
     attempts.diffSquares += diff * diff;
     attempts.baseline += bAttempts;
     attempts.other += oAttempts;
-    if (!bOk || !oOk) continue;
+    if (!bOk || !oOk) return;
     ok.n++;
     if (bCost !== null && oCost !== null) {
       ok.costedN++;
       ok.baselineCostUsd += bCost;
       ok.otherCostUsd += oCost;
       ok.baselineTokens += bTokens;
-      cost.push(bCost, oCost);
+      this.cost.push(bCost, oCost);
     }
     if (jsonAgree !== null) {
       ok.jsonN++;
@@ -175,14 +202,15 @@ export function pairedStats(
       ok.finishAgree += finishAgree;
     }
     if (bLat !== null && oLat !== null) {
-      latency.push(bLat, oLat);
-      if (nd < capacity) deltas[nd++] = oLat - bLat;
+      this.latency.push(bLat, oLat);
+      if (this.nd < capacity) this.deltas[this.nd++] = oLat - bLat;
     }
-    if (bTtft !== null && oTtft !== null) ttft.push(bTtft, oTtft);
-    if (nr < capacity && bIn !== null && oIn !== null && bIn > 0 && oIn > 0) ratios[nr++] = oIn / bIn;
+    if (bTtft !== null && oTtft !== null) this.ttft.push(bTtft, oTtft);
+    if (this.nr < capacity && bIn !== null && oIn !== null && bIn > 0 && oIn > 0)
+      this.ratios[this.nr++] = oIn / bIn;
     if (sim !== null) {
-      if (ns < capacity) similarity[ns++] = sim;
-      if (topK > 0) keepLeastSimilar(divergent, topK, promptId, sim);
+      if (this.ns < capacity) this.similarity[this.ns++] = sim;
+      if (this.topK > 0) keepLeastSimilar(this.divergent, this.topK, promptId, sim);
     }
     if (bTools !== null || oTools !== null) {
       const agree = toolCallsAgree(parseToolCalls(bTools), parseToolCalls(oTools));
@@ -191,23 +219,26 @@ export function pairedStats(
       if (agree.arguments) tools.args++;
     }
   }
-  return {
-    refusedPairs,
-    outcomes,
-    firstAttempts,
-    attempts,
-    okTotals: ok,
-    series: {
-      latencyMs: latency.series(),
-      ttftMs: ttft.series(),
-      costUsd: cost.series(),
-      latencyDeltaMs: deltas.subarray(0, nd),
-      inputTokenRatio: ratios.subarray(0, nr),
-      similarity: similarity.subarray(0, ns),
-    },
-    tools,
-    divergent,
-  };
+
+  result(): PairedStats {
+    return {
+      refusedPairs: this.refusedPairs,
+      outcomes: this.outcomes,
+      firstAttempts: this.firstAttempts,
+      attempts: this.attempts,
+      okTotals: this.ok,
+      series: {
+        latencyMs: this.latency.series(),
+        ttftMs: this.ttft.series(),
+        costUsd: this.cost.series(),
+        latencyDeltaMs: this.deltas.subarray(0, this.nd),
+        inputTokenRatio: this.ratios.subarray(0, this.nr),
+        similarity: this.similarity.subarray(0, this.ns),
+      },
+      tools: this.tools,
+      divergent: this.divergent,
+    };
+  }
 }
 
 /** Keeps `list` as the `k` least similar prompts seen so far (ties by prompt id), least similar first. */

@@ -4,8 +4,14 @@ import { UsageError } from '../shared/errors.js';
 import { percentile } from '../stats/percentile.js';
 import type { SampleRatioCheck } from '../stats/sample-ratio.js';
 import { wilsonInterval } from '../stats/wilson-interval.js';
+import type { RolloutWriter } from '../store/async-rollout-store.js';
 import type { Database } from '../store/open-store.js';
-import type { RolloutRequestRow, RolloutRow, RolloutStageRow } from '../store/rollout-rows.js';
+import type {
+  RolloutEventRow,
+  RolloutRequestRow,
+  RolloutRow,
+  RolloutStageRow,
+} from '../store/rollout-rows.js';
 import { RolloutStore } from '../store/rollout-store.js';
 
 /** One arm's requests within a stage attempt, as routed. */
@@ -83,10 +89,30 @@ export interface RolloutReport {
   notes: string[];
 }
 
+/** The reads of the rollout report, which SQLite's RolloutStore (through sqliteRolloutWriter) and PgRolloutStore both answer. */
+export type RolloutReportSource = Pick<
+  RolloutWriter,
+  'getRollout' | 'latestRollout' | 'stages' | 'requests' | 'events'
+>;
+
 /** Which rollout a report names: an id, `latest`, or the only one. */
 export function resolveRolloutId(db: Database, id: string | undefined): string {
   const store = new RolloutStore(db);
-  const r = id === undefined || id === 'latest' ? store.latestRollout() : store.getRollout(id);
+  return checkRollout(id, id === undefined || id === 'latest' ? store.latestRollout() : store.getRollout(id));
+}
+
+/** resolveRolloutId for any store. */
+export async function resolveRolloutIdFrom(
+  source: RolloutReportSource,
+  id: string | undefined,
+): Promise<string> {
+  return checkRollout(
+    id,
+    id === undefined || id === 'latest' ? await source.latestRollout() : await source.getRollout(id),
+  );
+}
+
+function checkRollout(id: string | undefined, r: RolloutRow | undefined): string {
   if (!r)
     throw new UsageError(
       id && id !== 'latest' ? `no rollout ${id} in the database` : 'no rollout in the database',
@@ -94,7 +120,7 @@ export function resolveRolloutId(db: Database, id: string | undefined): string {
   return r.id;
 }
 
-/** Builds the week-2 report from the rollout tables. */
+/** Builds the week-2 report from the rollout tables of a SQLite file. */
 export function buildRolloutReport(
   db: Database,
   options: { rolloutId: string; generatedAt: string },
@@ -102,9 +128,30 @@ export function buildRolloutReport(
   const store = new RolloutStore(db);
   const r = store.getRollout(options.rolloutId);
   if (!r) throw new UsageError(`no rollout ${options.rolloutId} in the database`);
+  return rolloutReportFrom(r, store.stages(r.id), store.requests(r.id), store.events(r.id), options);
+}
+
+/** buildRolloutReport for any store. */
+export async function readRolloutReport(
+  source: RolloutReportSource,
+  options: { rolloutId: string; generatedAt: string },
+): Promise<RolloutReport> {
+  const r = await source.getRollout(options.rolloutId);
+  if (!r) throw new UsageError(`no rollout ${options.rolloutId} in the database`);
+  const stageRows = await source.stages(r.id);
+  const requests = await source.requests(r.id);
+  return rolloutReportFrom(r, stageRows, requests, await source.events(r.id), options);
+}
+
+/** The report from the rollout's rows: pure. */
+function rolloutReportFrom(
+  r: RolloutRow,
+  stageRows: RolloutStageRow[],
+  requests: RolloutRequestRow[],
+  eventRows: RolloutEventRow[],
+  options: { rolloutId: string; generatedAt: string },
+): RolloutReport {
   const plan = JSON.parse(r.plan_json) as RolloutPlan;
-  const stageRows = store.stages(r.id);
-  const requests = store.requests(r.id);
   const byStage = new Map<number, RolloutRequestRow[]>();
   for (const q of requests) {
     let list = byStage.get(q.stage);
@@ -116,7 +163,7 @@ export function buildRolloutReport(
   }
   const level = 2 * plan.confidence - 1;
   const stages = stageRows.map((s) => stageReport(s, byStage.get(s.stage) ?? [], level));
-  const events = store.events(r.id).map((e) => ({
+  const events = eventRows.map((e) => ({
     at: e.at,
     actor: e.actor,
     automatic: e.automatic === 1,

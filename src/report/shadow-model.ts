@@ -1,6 +1,9 @@
 /**
  * Builds the shadow report: a plain object with every number the renderers
- * show. It reads the database only through src/store/report-queries.ts; the
+ * show. What it reads (ShadowReads) comes from a SQLite file through
+ * src/store/report-queries.ts (buildShadowReport, sync: the calibration and
+ * the rehearsal call it) or from any store through a ReportSource
+ * (readShadowReport); shadowReportFromReads computes the rest. The
  * figures come from arm-summary, comparison (with paired-stats and
  * divergent-prompts), gate-metrics and chart-data.
  */
@@ -9,15 +12,28 @@ import { defaultShadowGates } from '../judge/default-gates.js';
 import { DEFAULT_CONFIDENCE, evaluateGates, type GateSpec } from '../judge/gates.js';
 import type { PriceTable } from '../pricing/litellm-prices.js';
 import { UsageError } from '../shared/errors.js';
-import { failureSpend } from '../store/failure-spend-queries.js';
+import { type FailureSpendRow, failureSpend } from '../store/failure-spend-queries.js';
 import { readInstrumentJson } from '../store/instrument-store.js';
-import { ARMS, type ArmName, breakerOpenings, findRun, scanRequests } from '../store/report-queries.js';
+import {
+  ARMS,
+  type ArmName,
+  type BreakerOpenings,
+  breakerOpenings,
+  divergentTexts,
+  findRun,
+  type PairedArm,
+  type RequestScan,
+  type RunRecord,
+  scanRequests,
+} from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
-import { compare } from './comparison.js';
+import { type ComparisonReads, compare } from './comparison.js';
 import { gateMetrics, latencyToleranceMs } from './gate-metrics.js';
 import { formatMs } from './number-format.js';
+import { PairedAccumulator, pairedStats } from './paired-stats.js';
 import { priceTable } from './price-table.js';
+import type { ReportSource } from './report-source.js';
 import { wasStreaming } from './run-resolution.js';
 import type {
   ArmReport,
@@ -27,7 +43,7 @@ import type {
   ShadowReport,
 } from './shadow-report.js';
 
-export { resolveShadowRunId } from './run-resolution.js';
+export { resolveShadowRunId, resolveShadowRunIdFrom } from './run-resolution.js';
 export type * from './shadow-report.js';
 
 /** Monthly volume used for the cost projection when none is given. */
@@ -64,17 +80,111 @@ const NO_TIMINGS = () => ({
   tpotMs: new Float64Array(0),
 });
 
-/** Reads the run and computes the report. Throws when the run does not exist. */
+/** Everything the report reads from the store about one run. */
+export interface ShadowReads {
+  run: RunRecord;
+  scan: RequestScan;
+  failureSpend: FailureSpendRow[];
+  /** `runs.instrument_json`, or null. */
+  instrumentJson: string | null;
+  breakerOpenings: BreakerOpenings[];
+  comparison: ComparisonReads;
+}
+
+/** Reads the run from a SQLite file and computes the report. Throws when the run does not exist. */
 export function buildShadowReport(db: Database, options: BuildShadowReportOptions): ShadowReport {
-  const run = findRun(db, options.runId);
+  const run = requireRun(findRun(db, options.runId), options);
+  const scan = scanRequests(db, run.id);
+  const { candidate, replica } = pairedCapacities(scan);
+  const paired = pairedStats(db, run.id, 'candidate', candidate, options.topDivergent ?? 10);
+  const replicaStats = replica === null ? null : pairedStats(db, run.id, 'baseline_replica', replica, 0);
+  const ids = paired.divergent.map((d) => d.promptId);
+  return shadowReportFromReads(
+    {
+      run,
+      scan,
+      failureSpend: failureSpend(db, run.id),
+      instrumentJson: readInstrumentJson(db, run.id),
+      breakerOpenings: breakerOpenings(db, run.id),
+      comparison: {
+        paired,
+        replica: replicaStats,
+        divergentTexts: divergentTexts(db, run.id, ids, (options.excerptChars ?? 400) + 1),
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * buildShadowReport for any store: the same reads through a ReportSource,
+ * then the same computation. Throws when the run does not exist.
+ */
+export async function readShadowReport(
+  source: ReportSource,
+  options: BuildShadowReportOptions,
+): Promise<ShadowReport> {
+  const run = requireRun(await source.findRun(options.runId), options);
+  const scan = await source.scanRequests(run.id);
+  const { candidate, replica } = pairedCapacities(scan);
+  const fold = async (other: PairedArm, capacity: number, topK: number) => {
+    const acc = new PairedAccumulator(capacity, topK);
+    for await (const batch of source.pairedRows(run.id, other)) for (const row of batch) acc.add(row);
+    return acc.result();
+  };
+  const paired = await fold('candidate', candidate, options.topDivergent ?? 10);
+  const replicaStats = replica === null ? null : await fold('baseline_replica', replica, 0);
+  const ids = paired.divergent.map((d) => d.promptId);
+  return shadowReportFromReads(
+    {
+      run,
+      scan,
+      failureSpend: await source.failureSpend(run.id),
+      instrumentJson: await source.instrumentJson(run.id),
+      breakerOpenings: await source.breakerOpenings(run.id),
+      comparison: {
+        paired,
+        replica: replicaStats,
+        divergentTexts:
+          ids.length === 0 ? [] : await source.divergentTexts(run.id, ids, (options.excerptChars ?? 400) + 1),
+      },
+    },
+    options,
+  );
+}
+
+function requireRun(run: RunRecord | undefined, options: BuildShadowReportOptions): RunRecord {
   if (!run) throw new UsageError(`no run ${options.runId} in this database`, [], 'run_unknown');
+  confidenceOf(options);
+  return run;
+}
+
+function confidenceOf(options: BuildShadowReportOptions): number {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
   if (!(confidence > 0.5 && confidence < 1)) {
     throw new UsageError(`confidence must be between 0.5 and 1, got ${confidence}`, [], 'confidence');
   }
+  return confidence;
+}
+
+/** How many pairs each paired pass can hold: the other arm's request count; null replica when it has none. */
+function pairedCapacities(scan: RequestScan): { candidate: number; replica: number | null } {
+  let candidate = 0;
+  let replica: number | null = null;
+  for (const g of scan.groups) {
+    if (g.arm === 'candidate') candidate += g.requests;
+    else if (g.arm === 'baseline_replica') replica = (replica ?? 0) + g.requests;
+  }
+  return { candidate, replica };
+}
+
+/** The report from what was read: pure. */
+export function shadowReportFromReads(reads: ShadowReads, options: BuildShadowReportOptions): ShadowReport {
+  const { run } = reads;
+  const confidence = confidenceOf(options);
   const level = 2 * confidence - 1;
 
-  const { groups, timings: timingsByArm } = scanRequests(db, run.id);
+  const { groups, timings: timingsByArm } = reads.scan;
   const hasReplica = groups.some((g) => g.arm === 'baseline_replica');
   const present = ARMS.filter((arm) => arm !== 'baseline_replica' || hasReplica);
 
@@ -90,13 +200,13 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     );
     sortedLatencies.set(arm, timings.latencyMs);
   }
-  for (const row of failureSpend(db, run.id)) {
+  for (const row of reads.failureSpend) {
     const a = arms[row.arm];
     if (a) a.failureSpend = { usd: row.usd, attempts: row.attempts };
   }
 
   const comparison = compare(
-    db,
+    reads.comparison,
     run,
     {
       monthly: options.monthly ?? { requests: DEFAULT_MONTHLY_REQUESTS },
@@ -107,10 +217,9 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     },
     arms.baseline!,
     arms.candidate!,
-    hasReplica ? (arms.baseline_replica?.requests ?? 0) : null,
   );
   const metrics = gateMetrics(arms.candidate!, comparison.report);
-  const instrument = instrumentReport(readInstrumentJson(db, run.id));
+  const instrument = instrumentReport(reads.instrumentJson);
   const verdict = evaluateGates(
     options.gates ?? defaultShadowGates({ streaming: wasStreaming(run) }),
     metrics,
@@ -124,7 +233,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
     pausedMs: run.pausedMs,
     openings: { baseline: { count: 0, openMs: 0 }, candidate: { count: 0, openMs: 0 } },
   };
-  for (const o of breakerOpenings(db, run.id)) breaker.openings[o.arm] = { count: o.count, openMs: o.openMs };
+  for (const o of reads.breakerOpenings) breaker.openings[o.arm] = { count: o.count, openMs: o.openMs };
   const refusalFinding = refusalReason(arms.candidate!);
   if (refusalFinding !== null) verdict.reasons.push(refusalFinding);
   const breakerFinding = breakerReason(breaker);

@@ -2,19 +2,22 @@ import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
 import { gateJson, renderGateText } from '../../report/gate-table.js';
+import { openReportSource } from '../../report/report-source.js';
 import { intervalTitle } from '../../report/report-text.js';
-import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import { readShadowReport, resolveShadowRunIdFrom } from '../../report/shadow-model.js';
 import { judgeRolloutStage } from '../../rollout/judge-stored-stage.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
+import type { DbLocation } from '../../store/db-url.js';
 import { openStore } from '../../store/open-store.js';
+import { dbLocation, dbOptionDescription, sqliteOnly } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 
 interface GateArgs {
   run?: string;
   rollout?: string;
   stage?: number;
-  db: string;
+  db?: string;
   gates?: string;
   confidence?: number;
   json: boolean;
@@ -29,8 +32,7 @@ export function withVerdictOptions(y: Argv) {
     })
     .option('db', {
       type: 'string',
-      default: './shadowgate.db',
-      describe: 'SQLite file written by `run`',
+      describe: dbOptionDescription('the store written by `run`'),
     })
     .option('gates', {
       type: 'string',
@@ -63,19 +65,20 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
         .example('$0 gate --run latest', 'exit 0 promote, 3 hold, 4 rollback')
         .example('$0 gate --rollout latest --stage 1', 'the first stage of the latest rollout')
         .example('$0 gate --run latest --gates gates.yaml --json', 'for scripts') as Argv<GateArgs>,
-    handler: (argv: ArgumentsCamelCase<GateArgs>) => {
+    handler: async (argv: ArgumentsCamelCase<GateArgs>) => {
       const { io } = ctx;
+      const location = dbLocation(io, argv.db);
       if (argv.rollout !== undefined) {
-        gateRollout(ctx, argv);
+        gateRollout(ctx, argv, location);
         return;
       }
       if (argv.stage !== undefined) throw new UsageError('--stage needs --rollout ID');
       const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
       const confidence = argv.confidence ?? file?.confidence;
-      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      const source = await openReportSource(location);
       try {
-        const runId = resolveShadowRunId(db, argv.run);
-        const report = buildShadowReport(db, {
+        const runId = await resolveShadowRunIdFrom(source, argv.run);
+        const report = await readShadowReport(source, {
           runId,
           gates: file?.gates,
           ...(confidence === undefined ? {} : { confidence }),
@@ -91,18 +94,18 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
           report.verdict.decision
         ];
       } finally {
-        db.close();
+        await source.close();
       }
     },
   };
 }
 
 /** `gate --rollout ID [--stage N]`: one stage's judgement, re-derived from its stored requests. */
-function gateRollout(ctx: CommandContext, argv: ArgumentsCamelCase<GateArgs>): void {
+function gateRollout(ctx: CommandContext, argv: ArgumentsCamelCase<GateArgs>, location: DbLocation): void {
   const { io } = ctx;
   if (argv.gates !== undefined || argv.confidence !== undefined)
     throw new UsageError('--gates and --confidence come from the rollout plan with --rollout');
-  const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+  const db = openStore(sqliteOnly(location, 'gate --rollout'), { readonly: true });
   try {
     const judged = judgeRolloutStage(db, argv.rollout!, argv.stage);
     const verdict = { decision: judged.decision, gates: judged.gates, reasons: judged.reasons };

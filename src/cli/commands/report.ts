@@ -2,19 +2,20 @@ import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadGates } from '../../judge/load-gates.js';
 import { loadPriceFile } from '../../pricing/litellm-prices.js';
-import { buildRolloutReport, resolveRolloutId } from '../../report/rollout-model.js';
-import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import { openReportSource, openRolloutReportSource } from '../../report/report-source.js';
+import { readRolloutReport, resolveRolloutIdFrom } from '../../report/rollout-model.js';
+import { readShadowReport, resolveShadowRunIdFrom } from '../../report/shadow-model.js';
 import type { MonthlyVolume, ShadowReport } from '../../report/shadow-report.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
-import { openStore } from '../../store/open-store.js';
+import { dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 import { parseFormats, writeRolloutReportFiles, writeShadowReportFiles } from '../report-files.js';
 import { withVerdictOptions } from './gate.js';
 
 interface ShadowArgs {
   run?: string;
-  db: string;
+  db?: string;
   format: string;
   out: string;
   monthlyRequests?: number;
@@ -79,18 +80,18 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           '$0 report shadow --format md --monthly-requests 30000000 --check',
           'for CI',
         ) as Argv<ShadowArgs>,
-    handler: (argv: ArgumentsCamelCase<ShadowArgs>) => {
+    handler: async (argv: ArgumentsCamelCase<ShadowArgs>) => {
       const { io } = ctx;
       const formats = parseFormats(argv.format);
       const monthly = monthlyVolume(argv.monthlyRequests, argv.monthlyTokens);
       const file = argv.gates === undefined ? undefined : loadGates(resolve(io.cwd, argv.gates));
       const confidence = argv.confidence ?? file?.confidence;
       const priceFile = argv.prices === undefined ? undefined : loadPriceFile(resolve(io.cwd, argv.prices));
-      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      const source = await openReportSource(dbLocation(io, argv.db));
       let report: ShadowReport;
       try {
-        const runId = resolveShadowRunId(db, argv.run);
-        report = buildShadowReport(db, {
+        const runId = await resolveShadowRunIdFrom(source, argv.run);
+        report = await readShadowReport(source, {
           runId,
           monthly,
           gates: file?.gates,
@@ -99,7 +100,7 @@ function shadowReportCommand(ctx: CommandContext): CommandModule<object, ShadowA
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });
       } finally {
-        db.close();
+        await source.close();
       }
 
       for (const path of writeShadowReportFiles(report, formats, argv.out, io.cwd))
@@ -125,7 +126,7 @@ function monthlyVolume(requests: number | undefined, tokens: number | undefined)
 
 interface RolloutReportArgs {
   rollout?: string;
-  db: string;
+  db?: string;
   format: string;
   out: string;
 }
@@ -139,8 +140,7 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
         .option('rollout', { type: 'string', describe: 'rollout id, or `latest` (default)' })
         .option('db', {
           type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file written by `rollout`',
+          describe: dbOptionDescription('the store written by `rollout`'),
         })
         .option('format', {
           type: 'string',
@@ -153,19 +153,19 @@ function rolloutReportCommand(ctx: CommandContext): CommandModule<object, Rollou
           describe: 'directory for the files, created if missing',
         })
         .example('$0 report rollout --rollout latest --format md', '') as unknown as Argv<RolloutReportArgs>,
-    handler: (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
+    handler: async (argv: ArgumentsCamelCase<RolloutReportArgs>) => {
       const { io } = ctx;
       const formats = parseFormats(argv.format);
-      const db = openStore(resolve(io.cwd, argv.db), { readonly: true });
+      const opened = await openRolloutReportSource(dbLocation(io, argv.db));
       try {
-        const report = buildRolloutReport(db, {
-          rolloutId: resolveRolloutId(db, argv.rollout),
+        const report = await readRolloutReport(opened.source, {
+          rolloutId: await resolveRolloutIdFrom(opened.source, argv.rollout),
           generatedAt: new Date((io.clock ?? systemClock).now()).toISOString(),
         });
         for (const path of writeRolloutReportFiles(report, formats, argv.out, io.cwd))
           io.stdout.write(`${path}\n`);
       } finally {
-        db.close();
+        await opened.close();
       }
     },
   };

@@ -1,34 +1,39 @@
-import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { openStore } from '../../store/open-store.js';
+import { openReportSource } from '../../report/report-source.js';
 import { ARMS } from '../../store/rows.js';
-import { listRuns, type RunSummary } from '../../store/run-queries.js';
+import type { RunSummary } from '../../store/run-queries.js';
+import { dbLabel, dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 
 interface RunsArgs {
-  db: string;
+  db?: string;
   json: boolean;
 }
 
-/** `shadowgate runs`: what is in a database. Read-only; a missing file is not created. */
+/** `shadowgate runs`: what is in a database, SQLite or PostgreSQL. Read-only; a missing file is not created. */
 export function runsCommand(ctx: CommandContext): CommandModule {
   return {
     command: 'runs',
     describe: 'list the runs in a database with their status and counts',
     builder: (y) =>
       y
-        .option('db', { type: 'string', default: 'shadowgate.db', describe: 'SQLite database file' })
+        .option('db', { type: 'string', describe: dbOptionDescription('the store') })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON array on stdout' }),
-    handler: (argv) => {
+    handler: async (argv) => {
       const args = argv as unknown as RunsArgs;
-      const db = openStore(resolve(ctx.io.cwd, args.db), { readonly: true });
+      const location = dbLocation(ctx.io, args.db);
+      const source = await openReportSource(location);
       let runs: RunSummary[];
       try {
-        runs = listRuns(db);
+        runs = await source.listRuns();
       } finally {
-        db.close();
+        await source.close();
       }
-      ctx.io.stdout.write(args.json ? `${JSON.stringify(runs.map(runJson))}\n` : renderRuns(runs, args.db));
+      ctx.io.stdout.write(
+        args.json
+          ? `${JSON.stringify(runs.map(runJson))}\n`
+          : renderRuns(runs, dbLabel(ctx.io, args.db, location)),
+      );
     },
   };
 }

@@ -12,6 +12,7 @@
  * not the table's (both are documented as unordered).
  */
 import type pg from 'pg';
+import type { FailureSpendRow } from '../failure-spend-queries.js';
 import {
   type ArmName,
   type ArmTimings,
@@ -172,7 +173,11 @@ export async function pgListRunIds(client: pg.ClientBase, kind: 'shadow' | 'roll
 /**
  * pairedRows of report-queries.ts: every prompt both the baseline and
  * `other` recorded, as the same positional rows (flags 0/1), `batchRows` at
- * a time through a cursor. The client is in a read-only transaction until
+ * a time through a cursor. In SQLite's order, too: SQLite walks the
+ * (run_id, arm, outcome) index, so errors come before oks and each in rowid
+ * order; `db copy` writes a run's rows in rowid order, so ctid order is the
+ * same. The order matters: the bootstrap resamples the paired series by
+ * index, and a run copied from SQLite must give the same intervals. The client is in a read-only transaction until
  * the iteration ends; use it for nothing else meanwhile.
  */
 export async function* pgPairedRows(
@@ -185,6 +190,10 @@ export async function* pgPairedRows(
   await client.query('BEGIN READ ONLY');
   let open = true;
   try {
+    // Right after a copy or a run the table has no statistics yet (autovacuum analyzes it later), and the
+    // planner, expecting a handful of rows, nests a loop over all of the other arm: minutes at 100,000 prompts
+    // (measured). A hash join is the right plan at any size; the setting ends with the transaction.
+    await client.query('SET LOCAL enable_nestloop = off');
     await client.query({
       text: `DECLARE paired NO SCROLL CURSOR FOR
         SELECT o.prompt_id, (b.outcome = 'ok')::int, (o.outcome = 'ok')::int, b.latency_ms, o.latency_ms,
@@ -195,7 +204,8 @@ export async function* pgPairedRows(
           b.error_class, o.error_class, b.attempts, o.attempts, b.ttft_ms, o.ttft_ms
         FROM requests o JOIN requests b
           ON b.run_id = o.run_id AND b.prompt_id = o.prompt_id AND b.arm = 'baseline'
-        WHERE o.run_id = $1 AND o.arm = $2`,
+        WHERE o.run_id = $1 AND o.arm = $2
+        ORDER BY o.outcome COLLATE "C", o.ctid`,
       values: [runId, other],
     });
     for (;;) {
@@ -270,4 +280,24 @@ function lastUserContent(requestJson: string | null): string | null {
   const content = (picked as { content?: unknown } | null)?.content;
   if (content === undefined || content === null) return null;
   return typeof content === 'string' ? content : JSON.stringify(content);
+}
+
+/** failureSpend of src/store/failure-spend-queries.ts: per arm, the attempts booked at an estimated cost. */
+export async function pgFailureSpend(client: pg.ClientBase, runId: string): Promise<FailureSpendRow[]> {
+  const r = await client.query<FailureSpendRow>(
+    `SELECT arm, COALESCE(SUM(cost_usd), 0) AS usd, COUNT(*) AS attempts
+     FROM attempts WHERE run_id = $1 AND cost_estimated = 1 GROUP BY arm ORDER BY arm`,
+    [runId],
+  );
+  return r.rows;
+}
+
+/** readInstrumentJson of src/store/instrument-store.ts: the run's instrument record, or null. */
+export async function pgInstrumentJson(client: pg.ClientBase, runId: string): Promise<string | null> {
+  const r = await client.query<{ instrument_json: unknown }>(
+    'SELECT instrument_json FROM runs WHERE id = $1',
+    [runId],
+  );
+  const json = r.rows[0]?.instrument_json;
+  return typeof json === 'string' ? json : null;
 }
