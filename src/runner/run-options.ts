@@ -5,6 +5,7 @@
 import type { ExperimentConfig } from '../config/types.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
+import type { DbLocation } from '../store/db-url.js';
 import type { RunRow } from '../store/rows.js';
 import type { RunInstrumentOptions } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
@@ -25,8 +26,10 @@ export interface ShadowRunOptions {
   config?: ExperimentConfig | null;
   /** The scenario JSONL. Required for a new run; on resume defaults to the stored path. */
   scenarioPath?: string | null;
-  /** SQLite file; created when missing. */
+  /** SQLite file; created when missing. Ignored when `db` is given. */
   dbPath: string;
+  /** The store, SQLite file or PostgreSQL database (src/store/db-url.ts); wins over dbPath. */
+  db?: DbLocation;
   /** Free text stored in `runs.label`. */
   label?: string | null;
   /** Prompts in flight at once (each holds 2-3 requests). Default: the config's `run.concurrency`. */

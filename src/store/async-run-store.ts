@@ -1,6 +1,6 @@
 /**
- * The write side of a run as one interface over both stores: a proposal for
- * the store interface of issue 13, not used by the runner yet.
+ * The write side of a run as one interface over both stores: what the shadow
+ * replay (src/runner/shadow-run.ts) writes through, whichever store --db names.
  *
  * Row inserts stay synchronous (they append to a buffer, as RunStore's do),
  * so the replay's hot path does not change; everything that reads, or must
@@ -9,6 +9,7 @@
  * (src/store/pg/pg-run-store.ts).
  */
 import type {
+  Arm,
   AttemptRow,
   BreakerEventRow,
   NewRun,
@@ -18,6 +19,7 @@ import type {
   RunStatus,
 } from './rows.js';
 import type { RunStore } from './run-store.js';
+import type { UnscoredPair } from './similarity-queries.js';
 
 export interface RunWriter {
   createRun(run: NewRun): Promise<void>;
@@ -56,6 +58,12 @@ export interface RunWriter {
   /** `${promptId}\u0000${arm}` of every final row of the run (completedKey). */
   completedKeys(runId: string): Promise<Set<string>>;
   deleteOrphanAttempts(runId: string): Promise<number>;
+  /** `runs.instrument_json` (src/store/instrument-store.ts). */
+  saveInstrumentJson(runId: string, json: string): Promise<void>;
+  readInstrumentJson(runId: string): Promise<string | null>;
+  /** Flushes first: the pairs answered across sessions whose similarity is NULL (src/store/similarity-queries.ts). */
+  unscoredPairs(runId: string): Promise<UnscoredPair[]>;
+  setSimilarities(runId: string, scores: { promptId: string; arm: Arm; similarity: number }[]): Promise<void>;
   /** Flushes; does not close the connection or file (its opener does). */
   close(): Promise<void>;
 }
@@ -93,6 +101,10 @@ export function sqliteRunWriter(store: RunStore): RunWriter {
     flush: () => settle(() => store.flush()),
     completedKeys: (runId) => settle(() => store.completedKeys(runId)),
     deleteOrphanAttempts: (runId) => settle(() => store.deleteOrphanAttempts(runId)),
+    saveInstrumentJson: (runId, json) => settle(() => store.saveInstrumentJson(runId, json)),
+    readInstrumentJson: (runId) => settle(() => store.readInstrumentJson(runId)),
+    unscoredPairs: (runId) => settle(() => store.unscoredPairs(runId)),
+    setSimilarities: (runId, scores) => settle(() => store.setSimilarities(runId, scores)),
     close: () => settle(() => store.close()),
   };
 }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { ShadowgateError } from '../shared/errors.js';
+import { readInstrumentJson, saveInstrumentJson } from './instrument-store.js';
 import {
+  type Arm,
   ATTEMPT_COLUMNS,
   type AttemptRow,
   type BreakerEventRow,
@@ -12,6 +14,7 @@ import {
   type RunRow,
   type RunStatus,
 } from './rows.js';
+import { setSimilarities, type UnscoredPair, unscoredPairs } from './similarity-queries.js';
 
 export interface RunStoreOptions {
   /** Rows buffered before a flush is forced. Default 500. */
@@ -65,7 +68,10 @@ export class RunStore {
   private readonly lastBreakerSeqStmt: Database.Statement;
   private readonly writeBatch: () => void;
 
-  constructor(db: Database.Database, options: RunStoreOptions = {}) {
+  constructor(
+    private readonly db: Database.Database,
+    options: RunStoreOptions = {},
+  ) {
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.insertPromptStmt = db.prepare(insertOrIgnore('prompts', PROMPT_COLUMNS));
@@ -293,6 +299,25 @@ export class RunStore {
   deleteOrphanAttempts(runId: string): number {
     this.flush();
     return this.deleteOrphansStmt.run(runId).changes;
+  }
+
+  /** Writes the run's instrument record (JSON text) to `runs.instrument_json`. */
+  saveInstrumentJson(runId: string, json: string): void {
+    saveInstrumentJson(this.db, runId, json);
+  }
+
+  readInstrumentJson(runId: string): string | null {
+    return readInstrumentJson(this.db, runId);
+  }
+
+  /** Pairs answered across sessions whose similarity is still NULL (flushes first). */
+  unscoredPairs(runId: string): UnscoredPair[] {
+    this.flush();
+    return unscoredPairs(this.db, runId);
+  }
+
+  setSimilarities(runId: string, scores: { promptId: string; arm: Arm; similarity: number }[]): void {
+    setSimilarities(this.db, runId, scores);
   }
 
   /** Flushes and stops the timer. Does not close the database (its opener does). */

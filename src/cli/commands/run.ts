@@ -8,13 +8,15 @@ import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../r
 import { recordedModels } from '../../scenario/scenario-models.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
+import { describeDbLocation } from '../../store/db-url.js';
+import { dbLocationOf } from '../db-location-option.js';
 import type { CommandContext } from '../io.js';
 import { ProgressBar } from '../progress-bar.js';
 
 interface RunArgs {
   config?: string;
   scenario?: string;
-  db: string;
+  db?: string;
   label?: string;
   concurrency?: number;
   rps?: number;
@@ -48,8 +50,8 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         .option('scenario', { type: 'string', describe: 'recorded prompts, JSONL (optional on --resume)' })
         .option('db', {
           type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file, created when missing',
+          describe:
+            'SQLite file (created when missing) or postgres://USER@HOST:PORT/DB; default: SHADOWGATE_DB, else ./shadowgate.db',
         })
         .option('label', { type: 'string', describe: 'free text stored with the run' })
         .option('concurrency', {
@@ -100,6 +102,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       const { io } = ctx;
       const cwd = io.cwd;
       const clock = io.clock ?? systemClock;
+      const db = dbLocationOf(argv.db, io);
       const configPath = argv.config === undefined ? null : resolve(cwd, argv.config);
       const scenarioPath = argv.scenario === undefined ? null : resolve(cwd, argv.scenario);
       const options: ShadowRunOptions = {
@@ -108,7 +111,8 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           ? {}
           : { config: await configWithPriceFile(configPath, scenarioPath, resolve(cwd, argv.prices)) }),
         scenarioPath,
-        dbPath: resolve(cwd, argv.db),
+        dbPath: db.kind === 'sqlite' ? db.path : describeDbLocation(db),
+        db,
         label: argv.label ?? null,
         concurrency: argv.concurrency,
         rps: argv.rps,

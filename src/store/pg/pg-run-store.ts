@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { ShadowgateError } from '../../shared/errors.js';
 import type { RunWriter } from '../async-run-store.js';
 import {
+  type Arm,
   ATTEMPT_COLUMNS,
   type AttemptRow,
   type BreakerEventRow,
@@ -25,6 +26,7 @@ import {
   type RunStatus,
 } from '../rows.js';
 import { completedKey } from '../run-store.js';
+import type { UnscoredPair } from '../similarity-queries.js';
 import { TABLES } from './pg-migrations.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -260,6 +262,50 @@ export class PgRunStore implements RunWriter {
       );
       return r.rowCount ?? 0;
     });
+  }
+
+  saveInstrumentJson(runId: string, json: string): Promise<void> {
+    return this.exec('UPDATE runs SET instrument_json = $1 WHERE id = $2', [json, runId]);
+  }
+
+  readInstrumentJson(runId: string): Promise<string | null> {
+    return this.serial(async () => {
+      const r = await this.client.query<{ j: string | null }>(
+        'SELECT instrument_json AS j FROM runs WHERE id = $1',
+        [runId],
+      );
+      return r.rows[0]?.j ?? null;
+    });
+  }
+
+  async unscoredPairs(runId: string): Promise<UnscoredPair[]> {
+    await this.flush();
+    return this.serial(async () => {
+      const r = await this.client.query<UnscoredPair>(
+        `SELECT o.prompt_id AS "promptId", o.arm AS arm, o.output_text AS text, o.tool_calls_json AS "toolCallsJson",
+                b.output_text AS "baselineText", b.tool_calls_json AS "baselineToolCallsJson"
+         FROM requests o JOIN requests b
+           ON b.run_id = o.run_id AND b.prompt_id = o.prompt_id AND b.arm = 'baseline'
+         WHERE o.run_id = $1 AND o.arm != 'baseline' AND o.similarity IS NULL
+           AND o.outcome = 'ok' AND b.outcome = 'ok'`,
+        [runId],
+      );
+      return r.rows;
+    });
+  }
+
+  /** One statement for all of them: UPDATE ... FROM unnest. */
+  setSimilarities(
+    runId: string,
+    scores: { promptId: string; arm: Arm; similarity: number }[],
+  ): Promise<void> {
+    if (scores.length === 0) return Promise.resolve();
+    return this.exec(
+      `UPDATE requests SET similarity = s.similarity
+       FROM unnest($2::text[], $3::text[], $4::double precision[]) AS s(prompt_id, arm, similarity)
+       WHERE requests.run_id = $1 AND requests.prompt_id = s.prompt_id AND requests.arm = s.arm`,
+      [runId, scores.map((s) => s.promptId), scores.map((s) => s.arm), scores.map((s) => s.similarity)],
+    );
   }
 
   async close(): Promise<void> {
