@@ -35,12 +35,13 @@ export class BreakerLog {
     store: BreakerEventSink & Pick<RunWriter, 'lastBreakerSeq'>,
     clock: Clock,
     onError: (err: unknown) => void,
+    stride?: { every: number; at: number },
   ): Promise<BreakerLog> {
     const lastSeq = {
       baseline: await store.lastBreakerSeq(runId, 'baseline'),
       candidate: await store.lastBreakerSeq(runId, 'candidate'),
     };
-    return new BreakerLog(runId, breakers, store, clock, lastSeq, onError);
+    return new BreakerLog(runId, breakers, store, clock, lastSeq, onError, stride);
   }
 
   /** `lastSeq`: the highest seq already stored per arm (0 for a new run). */
@@ -51,6 +52,8 @@ export class BreakerLog {
     clock: Clock,
     lastSeq: Record<ProviderArm, number>,
     onError: (err: unknown) => void = () => {},
+    /** A shard I of N numbers its openings I, I+N, ...: shards of one run never take the same seq. */
+    stride: { every: number; at: number } = { every: 1, at: 0 },
   ) {
     const write = (op: () => void | Promise<void>) => {
       try {
@@ -65,7 +68,9 @@ export class BreakerLog {
       this.unsubscribe.push(
         breakers[arm].subscribe((e) => {
           if (e.kind !== 'open') return;
-          const at = ++seq;
+          seq++;
+          while (seq % stride.every !== stride.at % stride.every) seq++;
+          const at = seq;
           this.openings[arm]++;
           const openedWallMs = clock.now();
           write(() =>

@@ -11,6 +11,7 @@ import type { RunInstrumentOptions } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
 import type { PaceMode } from './pacer.js';
 import type { ProgressSnapshot } from './run-progress.js';
+import type { ShardSpec } from './shard.js';
 
 /** How long in-flight requests may finish after Ctrl-C before they are aborted, ms. */
 export const DEFAULT_GRACE_MS = 5000;
@@ -58,6 +59,12 @@ export interface ShadowRunOptions {
   stream?: boolean;
   /** Resume this run id: same selection, skips (prompt, arm) pairs that have a final row. */
   resume?: string | null;
+  /** Replay only the prompts of this shard into run `runId` (src/runner/shard.ts). */
+  shard?: ShardSpec | null;
+  /** The run a shard writes to (made by the first shard to arrive); required with `shard`. */
+  runId?: string | null;
+  /** With `shard`: `budgetUsd` is each shard's, not split by N. Default false. */
+  budgetPerShard?: boolean;
   /** After Ctrl-C, how long in-flight requests may finish before they are aborted, ms. Default 5000. */
   graceMs?: number;
 }

@@ -40,6 +40,9 @@ export interface ShadowRunSummary {
   duration_s: number;
   /** The harness's own timing error over the run (see docs/run.md); null when none was recorded. */
   instrument: InstrumentRecord | null;
+  /** A shard's session (`run --shard I/N`): `status` is the shard's; `run_status` the whole run's. */
+  shard?: string;
+  run_status?: RunStatus;
 }
 
 /** The run this session writes to. */
@@ -49,6 +52,8 @@ export interface OpenedRun {
   completed: Set<string> | null;
   /** Spend booked by earlier sessions, USD. */
   spentBeforeUsd: number;
+  /** A shard's budget share, USD, when it differs from the plan's (src/runner/shard-record.ts). */
+  budgetUsd?: number | null;
 }
 
 /**

@@ -37,6 +37,8 @@ import {
   summarize,
 } from './run-record.js';
 import { isSampled } from './sampling.js';
+import { inShard } from './shard.js';
+import { finishShardRun, markShardFailed, openShardRun } from './shard-record.js';
 
 export { DEFAULT_GRACE_MS, type ShadowRunDeps, type ShadowRunOptions } from './run-options.js';
 export type { ArmSummary, ShadowRunSummary } from './run-record.js';
@@ -53,7 +55,18 @@ export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps):
   const location = dbLocationOf(options);
   let opened: OpenRunWriter | null = null;
   let run: RunRow | undefined;
-  if (options.resume) {
+  if (options.shard) {
+    const runId = checkShardOptions(options);
+    opened = await openRunWriter(location, { shard: options.shard.index });
+    try {
+      run = await opened.writer.getRun(runId);
+      if (run && run.kind !== 'shadow')
+        throw new UsageError(`run ${run.id} is a ${run.kind} run, not a shadow run`);
+    } catch (err) {
+      await opened.close();
+      throw err;
+    }
+  } else if (options.resume) {
     opened = await openRunWriter(location, { mustExist: true });
     try {
       run = await opened.writer.getRun(options.resume);
@@ -82,6 +95,15 @@ export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps):
   return summary;
 }
 
+/** The run id a shard writes to; UsageError for what does not combine with --shard. */
+function checkShardOptions(options: ShadowRunOptions): string {
+  const runId = options.runId ?? options.resume ?? null;
+  if (!runId) throw new UsageError('--shard needs --run-id ID: the run every shard writes to');
+  if (options.limit !== undefined && options.limit !== null)
+    throw new UsageError('--limit does not combine with --shard (each shard replays all of its prompts)');
+  return runId;
+}
+
 /** `options.db` wins; else `dbPath` is a SQLite file. */
 function dbLocationOf(options: ShadowRunOptions): DbLocation {
   return options.db ?? { kind: 'sqlite', path: options.dbPath };
@@ -97,14 +119,24 @@ async function executeRun(
   const { clock } = deps;
   const o = plan.stored;
   const warn = deps.onWarning ?? (() => {});
-  const session = await openRun(plan, store, {
-    nowMs: clock.now(),
-    label: plan.label,
-    idRng: deps.rng ?? Math.random,
-    warn,
-  });
+  const session = plan.shard
+    ? await openShardRun(plan, store, plan.shard.spec, {
+        runId: plan.shard.runId,
+        nowMs: clock.now(),
+        label: plan.label,
+        perShard: plan.shard.perShard,
+        warn,
+      })
+    : await openRun(plan, store, {
+        nowMs: clock.now(),
+        label: plan.label,
+        idRng: deps.rng ?? Math.random,
+        warn,
+      });
+  const budgetUsd = session.budgetUsd !== undefined ? session.budgetUsd : plan.budgetUsd;
+  const shard = plan.shard?.spec ?? null;
   const { runId } = session;
-  const guard = new BudgetGuard({ budgetUsd: plan.budgetUsd, spentUsd: session.spentBeforeUsd });
+  const guard = new BudgetGuard({ budgetUsd, spentUsd: session.spentBeforeUsd });
   const interrupts = new RunInterrupts(deps.signal, deps.hardSignal);
   const pacer = new Pacer({ concurrency: o.concurrency, rps: o.rps, pace: o.pace, speed: o.speed }, clock);
   const tally = new ProgressTally(o.replica > 0);
@@ -114,7 +146,7 @@ async function executeRun(
     ...deps.instrument,
   });
   const progress = () =>
-    tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, plan.budgetUsd);
+    tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, budgetUsd);
   const clients: ProviderClient[] = [];
   let pause: BreakerPause | null = null;
   let breakerLog: BreakerLog | null = null;
@@ -127,7 +159,14 @@ async function executeRun(
   try {
     const targets = new ArmTargets(plan.config, o, deps, clients);
     const breakers = { baseline: targets.baseline.breaker, candidate: targets.candidate.breaker };
-    breakerLog = await BreakerLog.open(runId, breakers, store, clock, fail);
+    breakerLog = await BreakerLog.open(
+      runId,
+      breakers,
+      store,
+      clock,
+      fail,
+      shard ? { every: shard.count, at: shard.index } : undefined,
+    );
     pause = new BreakerPause([breakers.baseline, breakers.candidate], clock, (ms) => {
       store.addPausedMs(runId, ms).catch(fail);
       pacer.delayBy(ms);
@@ -144,7 +183,7 @@ async function executeRun(
       debug: deps.env.SHADOWGATE_DEBUG ? (line) => warn(`debug: ${line}`) : undefined,
       instrument,
     };
-    const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd: plan.budgetUsd });
+    const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd });
     const promptDone = () => {
       tally.doneThisSession++;
       if (guard.exhausted) interrupts.stopDispatch.abort(new Error('budget exhausted'));
@@ -163,6 +202,7 @@ async function executeRun(
     });
     for await (const prompt of reader) {
       seq++;
+      if (shard && !inShard(prompt.id, shard)) continue;
       if (!isSampled(prompt.id, o.seed, o.sample)) continue;
       if (o.limit !== null && selected >= o.limit) break;
       selected++;
@@ -213,7 +253,8 @@ async function executeRun(
     fatal ??= err;
   }
   if (fatal !== null) {
-    await markFailed(store, runId, finishedAt);
+    if (plan.shard) await markShardFailed(store, runId, plan.shard.spec, finishedAt);
+    else await markFailed(store, runId, finishedAt);
     throw fatal;
   }
   const status: RunStatus = interrupts.interrupted
@@ -221,6 +262,24 @@ async function executeRun(
     : guard.exhausted
       ? 'budget_exhausted'
       : 'completed';
+  if (plan.shard) {
+    const runStatus = await finishShardRun(store, plan, plan.shard, { runId, status, finishedAt, warn });
+    const summary = summarize(
+      await opened.runSummary(runId),
+      runId,
+      plan.dbPath,
+      (clock.monotonic() - sessionStartMs) / 1000,
+      record,
+    );
+    return {
+      ...summary,
+      status,
+      total_prompts: plan.totalPrompts,
+      budget_usd: budgetUsd,
+      shard: `${plan.shard.spec.index}/${plan.shard.spec.count}`,
+      run_status: runStatus,
+    };
+  }
   await finishRun(store, plan, { runId, status, finishedAt, warn });
   return summarize(
     await opened.runSummary(runId),

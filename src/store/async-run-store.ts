@@ -18,6 +18,7 @@ import type {
   RunRow,
   RunStatus,
 } from './rows.js';
+import type { RunShardRow } from './run-shards.js';
 import type { RunStore } from './run-store.js';
 import type { UnscoredPair } from './similarity-queries.js';
 
@@ -57,7 +58,20 @@ export interface RunWriter {
   flush(): Promise<void>;
   /** `${promptId}\u0000${arm}` of every final row of the run (completedKey). */
   completedKeys(runId: string): Promise<Set<string>>;
-  deleteOrphanAttempts(runId: string): Promise<number>;
+  /** `belongs`: only the prompts it accepts (a shard's own; another shard may be mid-prompt). */
+  deleteOrphanAttempts(runId: string, belongs?: (promptId: string) => boolean): Promise<number>;
+  /** A shard's first write: INSERT ... ON CONFLICT DO NOTHING, then the stored row (maybe another shard's). */
+  createRunIfAbsent(run: NewRun): Promise<RunRow>;
+  /** The shard's run_shards row, made or set back to running; a UsageError when the run has another N. */
+  openShard(
+    runId: string,
+    shard: number,
+    shards: number,
+    startedAt: string,
+    budgetUsd: number | null,
+  ): Promise<RunShardRow>;
+  /** Flushes; records the shard's end and returns the run's status derived from all its shards'. */
+  finishShard(runId: string, shard: number, status: RunStatus, finishedAt: string): Promise<RunStatus>;
   /** `runs.instrument_json` (src/store/instrument-store.ts). */
   saveInstrumentJson(runId: string, json: string): Promise<void>;
   readInstrumentJson(runId: string): Promise<string | null>;
@@ -100,7 +114,11 @@ export function sqliteRunWriter(store: RunStore): RunWriter {
     },
     flush: () => settle(() => store.flush()),
     completedKeys: (runId) => settle(() => store.completedKeys(runId)),
-    deleteOrphanAttempts: (runId) => settle(() => store.deleteOrphanAttempts(runId)),
+    deleteOrphanAttempts: (runId, belongs) => settle(() => store.deleteOrphanAttempts(runId, belongs)),
+    createRunIfAbsent: (run) => settle(() => store.createRunIfAbsent(run)),
+    openShard: (runId, shard, shards, at, usd) =>
+      settle(() => store.openShard(runId, shard, shards, at, usd)),
+    finishShard: (runId, shard, status, at) => settle(() => store.finishShard(runId, shard, status, at)),
     saveInstrumentJson: (runId, json) => settle(() => store.saveInstrumentJson(runId, json)),
     readInstrumentJson: (runId) => settle(() => store.readInstrumentJson(runId)),
     unscoredPairs: (runId) => settle(() => store.unscoredPairs(runId)),

@@ -27,14 +27,14 @@ export interface OpenRunWriter {
 /** `mustExist`: a resume must not create an empty SQLite file (PostgreSQL's database exists or the connect fails). */
 export async function openRunWriter(
   location: DbLocation,
-  options: { mustExist?: boolean } = {},
+  options: { mustExist?: boolean; shard?: number } = {},
 ): Promise<OpenRunWriter> {
   const label = describeDbLocation(location);
   if (location.kind === 'sqlite') {
     if (options.mustExist && location.path !== ':memory:' && !existsSync(location.path))
       throw new UsageError(`no database at ${location.path}`);
     const db = openStore(location.path);
-    const store = new RunStore(db);
+    const store = new RunStore(db, options.shard === undefined ? {} : { shard: options.shard });
     const writer = sqliteRunWriter(store);
     return {
       writer,
@@ -50,7 +50,7 @@ export async function openRunWriter(
     };
   }
   const client: pg.Client = await openPgStore(location.url);
-  const writer = new PgRunStore(client);
+  const writer = new PgRunStore(client, options.shard === undefined ? {} : { shard: options.shard });
   return {
     writer,
     label,

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { loadPriceFile, withFilePrices } from '../../pricing/litellm-prices.js';
 import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
+import { parseShard } from '../../runner/shard.js';
 import { recordedModels } from '../../scenario/scenario-models.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
@@ -31,6 +32,9 @@ interface RunArgs {
   skipInvalid?: boolean;
   stream?: boolean;
   resume?: string;
+  shard?: string;
+  runId?: string;
+  budgetPerShard?: boolean;
   prices?: string;
   json?: boolean;
 }
@@ -88,12 +92,28 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           type: 'string',
           describe: 'complete an interrupted, killed or budget-stopped run',
         })
+        .option('shard', {
+          type: 'string',
+          describe: 'I/N: replay only shard I of N (by hash of prompt id) into the run --run-id names',
+        })
+        .option('run-id', {
+          type: 'string',
+          describe: 'with --shard: the run every shard writes to (the first to arrive creates it)',
+        })
+        .option('budget-per-shard', {
+          type: 'boolean',
+          describe: "with --shard: --budget-usd is each shard's, not split by N",
+        })
         .option('prices', {
           type: 'string',
           describe: "LiteLLM's model_prices_and_context_window.json, for models the config does not price",
         })
         .option('json', { type: 'boolean', describe: 'print one JSON summary on stdout' })
         .example('$0 run --config exp.yaml --scenario prompts.jsonl --replica 0.1', 'a shadow run')
+        .example(
+          '$0 run --shard 1/2 --run-id big-replay --db postgres://me@db:5432/shadow --config exp.yaml --scenario prompts.jsonl',
+          'shard 1 of 2 (start 2/2 on another machine)',
+        )
         .example(
           '$0 run --resume r-20261127-083912-ab12 --budget-usd 20',
           'resume with a higher budget',
@@ -127,7 +147,11 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         skipInvalid: argv.skipInvalid,
         stream: argv.stream,
         resume: argv.resume ?? null,
+        shard: argv.shard === undefined ? null : parseShard(argv.shard),
+        runId: argv.runId ?? null,
+        budgetPerShard: argv.budgetPerShard ?? false,
       };
+      if (options.runId && !options.shard) throw new UsageError('--run-id needs --shard I/N');
       const bar = new ProgressBar(io.stderr, clock);
       const summary = await runShadow(options, {
         clock,
@@ -164,7 +188,11 @@ export async function configWithPriceFile(
 
 /** The human summary: counts per arm, spend, and the command to run next. */
 export function renderSummary(s: ShadowRunSummary): string {
-  const lines = [`run ${s.run_id} ${s.status}: ${s.prompts} prompts in ${s.duration_s.toFixed(1)} s`];
+  const lines = [
+    s.shard === undefined
+      ? `run ${s.run_id} ${s.status}: ${s.prompts} prompts in ${s.duration_s.toFixed(1)} s`
+      : `run ${s.run_id} shard ${s.shard} ${s.status} (run ${s.run_status}): ${s.prompts} prompts in the run after ${s.duration_s.toFixed(1)} s`,
+  ];
   for (const [arm, c] of Object.entries(s.arms)) {
     if (!c) continue;
     lines.push(
