@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { BufferSink } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run-cli.js';
 import { runShadow, type ShadowRunDeps } from '../../src/runner/shadow-run.js';
 import { inShard, parseShard, shardOf } from '../../src/runner/shard.js';
 import { shardBudgetUsd } from '../../src/runner/shard-record.js';
@@ -110,6 +112,20 @@ describe('sharded replay on SQLite', () => {
       spent_usd: number;
     }[];
     assert.ok(Math.abs(run.spent_usd - shards[0]!.spent_usd - shards[1]!.spent_usd) < 1e-12);
+
+    const io = { stdout: new BufferSink(), stderr: new BufferSink(), env: {}, cwd: dir };
+    assert.equal(await runCli(['runs', '--db', 'run.db'], io), 0, io.stderr.text);
+    assert.match(io.stdout.text, /\n {2}shards: 1\/2 completed \$[\d.]+, 2\/2 completed \$[\d.]+\n/);
+    const json = { stdout: new BufferSink(), stderr: new BufferSink(), env: {}, cwd: dir };
+    assert.equal(await runCli(['runs', '--db', 'run.db', '--json'], json), 0);
+    const listed = JSON.parse(json.stdout.text) as { shards: { shard: number; status: string }[] }[];
+    assert.deepEqual(
+      listed[0]!.shards.map((x) => [x.shard, x.status]),
+      [
+        [1, 'completed'],
+        [2, 'completed'],
+      ],
+    );
   });
 
   it('refuses a shard of another N, another seed, or without --run-id, each in one line', async (t) => {

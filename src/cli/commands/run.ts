@@ -44,7 +44,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
   return {
     command: 'run',
     describe:
-      'replay a scenario against baseline and candidate at the same moment, every attempt into SQLite',
+      'replay a scenario against baseline and candidate at the same moment, every attempt into SQLite or PostgreSQL',
     builder: (y: Argv) =>
       y
         .option('config', {

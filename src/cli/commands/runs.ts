@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { openStore } from '../../store/open-store.js';
 import { ARMS } from '../../store/rows.js';
 import { listRuns, type RunSummary } from '../../store/run-queries.js';
+import { listRunShards, type RunShardRow, shardsLine } from '../../store/run-shards.js';
 import type { CommandContext } from '../io.js';
 
 interface RunsArgs {
@@ -23,12 +24,18 @@ export function runsCommand(ctx: CommandContext): CommandModule {
       const args = argv as unknown as RunsArgs;
       const db = openStore(resolve(ctx.io.cwd, args.db), { readonly: true });
       let runs: RunSummary[];
+      let shards: Map<string, RunShardRow[]>;
       try {
         runs = listRuns(db);
+        shards = listRunShards(db);
       } finally {
         db.close();
       }
-      ctx.io.stdout.write(args.json ? `${JSON.stringify(runs.map(runJson))}\n` : renderRuns(runs, args.db));
+      ctx.io.stdout.write(
+        args.json
+          ? `${JSON.stringify(runs.map((r) => ({ ...runJson(r), ...(shards.has(r.id) ? { shards: shards.get(r.id) } : {}) })))}\n`
+          : renderRuns(runs, args.db, shards),
+      );
     },
   };
 }
@@ -51,7 +58,11 @@ function runJson(r: RunSummary) {
 }
 
 /** A plain table, one run a line, oldest first. */
-export function renderRuns(runs: RunSummary[], dbPath: string): string {
+export function renderRuns(
+  runs: RunSummary[],
+  dbPath: string,
+  shards = new Map<string, RunShardRow[]>(),
+): string {
   if (runs.length === 0) return `no runs in ${dbPath}\n`;
   const header = [
     'id',
@@ -83,5 +94,9 @@ export function renderRuns(runs: RunSummary[], dbPath: string): string {
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  const lines = rows.flatMap((row, i) => {
+    const of = shards.get(runs[i]!.id);
+    return of ? [line(row), shardsLine(of)] : [line(row)];
+  });
+  return `${[line(header), ...lines].join('\n')}\n`;
 }
