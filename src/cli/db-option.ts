@@ -1,5 +1,5 @@
 /**
- * `--db` of the read-side commands (`runs`, `report shadow`, `gate`): a SQLite
+ * `--db` of the commands that take either store (`run`, `runs`, `report`, `gate`): a SQLite
  * file or a postgres:// URL. The flag has no yargs default, so that
  * SHADOWGATE_DB applies when it is not given (resolveDbLocation).
  */

@@ -41,6 +41,7 @@ import {
 } from '../store/report-queries.js';
 import { RolloutStore } from '../store/rollout-store.js';
 import { listRuns, type RunSummary } from '../store/run-queries.js';
+import { listRunShards, pgListRunShards, type RunShardRow } from '../store/run-shards.js';
 import type { RolloutReportSource } from './rollout-model.js';
 
 export interface ReportSource {
@@ -49,6 +50,8 @@ export interface ReportSource {
   listRunIds(kind: 'shadow' | 'rollout'): Promise<string[]>;
   /** Every run, oldest first, with counts per arm (`shadowgate runs`). */
   listRuns(): Promise<RunSummary[]>;
+  /** The shards of every sharded run, by run id (`shadowgate runs`). */
+  listRunShards(): Promise<Map<string, RunShardRow[]>>;
   scanRequests(runId: string): Promise<RequestScan>;
   failureSpend(runId: string): Promise<FailureSpendRow[]>;
   instrumentJson(runId: string): Promise<string | null>;
@@ -72,6 +75,7 @@ export function sqliteReportSource(db: Database): ReportSource {
     findRun: async (runId) => findRun(db, runId),
     listRunIds: async (kind) => listRunIds(db, kind),
     listRuns: async () => listRuns(db),
+    listRunShards: async () => listRunShards(db),
     scanRequests: async (runId) => scanRequests(db, runId),
     failureSpend: async (runId) => failureSpend(db, runId),
     instrumentJson: async (runId) => readInstrumentJson(db, runId),
@@ -101,6 +105,7 @@ export function pgReportSource(client: pg.Client): ReportSource {
     findRun: (runId) => pgFindRun(client, runId),
     listRunIds: (kind) => pgListRunIds(client, kind),
     listRuns: () => pgListRuns(client),
+    listRunShards: () => pgListRunShards(client),
     scanRequests: (runId) => pgScanRequests(client, runId),
     failureSpend: (runId) => pgFailureSpend(client, runId),
     instrumentJson: (runId) => pgInstrumentJson(client, runId),

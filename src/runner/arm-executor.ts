@@ -9,8 +9,8 @@ import type { RetryPolicy } from '../retry/policy.js';
 import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { isValidJson } from '../stats/output-agreement.js';
+import type { RunWriter } from '../store/async-run-store.js';
 import type { AttemptRow, RequestRow } from '../store/rows.js';
-import type { RunStore } from '../store/run-store.js';
 import type { Arm } from './arms.js';
 import type { BudgetGuard, BudgetReservation } from './budget-guard.js';
 import type { RunInstrument } from './instrument.js';
@@ -39,9 +39,12 @@ export interface ArmRunContext {
   redact: boolean;
   /**
    * Where attempt rows and spend go: the run store, or a rollout's own sink.
-   * `reserveSpend`, when there, puts each attempt's reservation on disk before it is sent.
+   * `reserveSpend`, when there, puts each attempt's reservation on disk before it is sent
+   * (a promise is awaited first: PostgreSQL's commit).
    */
-  store: Pick<RunStore, 'insertAttempt' | 'addSpend'> & Partial<Pick<RunStore, 'reserveSpend'>>;
+  store: Pick<RunWriter, 'insertAttempt' | 'addSpend'> & {
+    reserveSpend?: (runId: string, usd: number) => void | Promise<void>;
+  };
   guard: BudgetGuard;
   /** Aborts attempts in flight (Ctrl-C after the grace period, a second Ctrl-C, a fatal error). */
   signal: AbortSignal;
@@ -202,7 +205,7 @@ export async function executeArm(
             throw new BudgetRefusal('budget exhausted');
           }
           // On disk before the attempt goes out: a kill -9 cannot lose what it may cost.
-          store.reserveSpend?.(runId, reservation.amountUsd);
+          return store.reserveSpend?.(runId, reservation.amountUsd);
         },
         onAttempt,
         onLateSettle,

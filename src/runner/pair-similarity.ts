@@ -5,8 +5,7 @@
  * resumed run, from the stored text at the end of the resumed session.
  */
 import { textSimilarity } from '../stats/text-similarity.js';
-import type { Database } from '../store/open-store.js';
-import { setSimilarities, unscoredPairs } from '../store/similarity-queries.js';
+import type { RunWriter } from '../store/async-run-store.js';
 
 /** The answer compared across arms: the text, then the tool calls' JSON on a line of its own. */
 export function comparedAnswer(text: string, toolCallsJson: string | null): string {
@@ -27,13 +26,16 @@ export interface SplitPairsResult {
 
 /**
  * Fills the similarity of every pair both arms answered but no session saw
- * whole. The store must be flushed first. Stored `tool_calls_json` is the
+ * whole. Stored `tool_calls_json` is the
  * JSON the in-memory comparison used, so both paths give the same number.
  */
-export function fillSplitPairSimilarity(db: Database, runId: string): SplitPairsResult {
+export async function fillSplitPairSimilarity(
+  store: Pick<RunWriter, 'unscoredPairs' | 'setSimilarities'>,
+  runId: string,
+): Promise<SplitPairsResult> {
   const scores = [];
   let redacted = 0;
-  for (const p of unscoredPairs(db, runId)) {
+  for (const p of await store.unscoredPairs(runId)) {
     if (p.text === null || p.baselineText === null) {
       redacted++;
       continue;
@@ -44,6 +46,6 @@ export function fillSplitPairSimilarity(db: Database, runId: string): SplitPairs
     );
     scores.push({ promptId: p.promptId, arm: p.arm, similarity });
   }
-  setSimilarities(db, runId, scores);
+  await store.setSimilarities(runId, scores);
   return { filled: scores.length, redacted };
 }

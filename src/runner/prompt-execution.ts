@@ -8,7 +8,7 @@ import type { ChatRequest } from '../providers/types.js';
 import { idempotencyKey } from '../retry/idempotency.js';
 import type { ScenarioPrompt } from '../scenario/scenario-line.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
-import type { RunStore } from '../store/run-store.js';
+import type { RunWriter } from '../store/async-run-store.js';
 import {
   type ArmOutcome,
   type ArmRequest,
@@ -24,7 +24,7 @@ import type { ProgressTally } from './run-progress.js';
 export interface PromptExecutionSetup {
   /** What every arm shares; its signal is replaced per prompt. */
   /** The shadow run's arms write prompts and final rows too: the whole run store. */
-  arms: ArmRunContext & { store: RunStore };
+  arms: ArmRunContext & { store: RunWriter };
   targets: ArmTargets;
   interrupts: RunInterrupts;
   tally: ProgressTally;
@@ -84,7 +84,7 @@ export class PromptExecution {
 }
 
 /** Fills each non-baseline row's similarity when the baseline answered in the same session, then writes the rows. */
-function writeOutcomes(store: RunStore, tally: ProgressTally, outcomes: (ArmOutcome | null)[]): void {
+function writeOutcomes(store: RunWriter, tally: ProgressTally, outcomes: (ArmOutcome | null)[]): void {
   let baselineAnswer: string | null = null;
   for (const out of outcomes) if (out && out.row.arm === 'baseline') baselineAnswer = out.answer;
   for (const out of outcomes) {

@@ -5,11 +5,13 @@
 import type { ExperimentConfig } from '../config/types.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
+import type { DbLocation } from '../store/db-url.js';
 import type { RunRow } from '../store/rows.js';
 import type { RunInstrumentOptions } from './instrument.js';
 import type { JitterRngFactory } from './jitter-rng.js';
 import type { PaceMode } from './pacer.js';
 import type { ProgressSnapshot } from './run-progress.js';
+import type { ShardSpec } from './shard.js';
 
 /** How long in-flight requests may finish after Ctrl-C before they are aborted, ms. */
 export const DEFAULT_GRACE_MS = 5000;
@@ -25,8 +27,10 @@ export interface ShadowRunOptions {
   config?: ExperimentConfig | null;
   /** The scenario JSONL. Required for a new run; on resume defaults to the stored path. */
   scenarioPath?: string | null;
-  /** SQLite file; created when missing. */
+  /** SQLite file; created when missing. Ignored when `db` is given. */
   dbPath: string;
+  /** The store, SQLite file or PostgreSQL database (src/store/db-url.ts); wins over dbPath. */
+  db?: DbLocation;
   /** Free text stored in `runs.label`. */
   label?: string | null;
   /** Prompts in flight at once (each holds 2-3 requests). Default: the config's `run.concurrency`. */
@@ -55,6 +59,12 @@ export interface ShadowRunOptions {
   stream?: boolean;
   /** Resume this run id: same selection, skips (prompt, arm) pairs that have a final row. */
   resume?: string | null;
+  /** Replay only the prompts of this shard into run `runId` (src/runner/shard.ts). */
+  shard?: ShardSpec | null;
+  /** The run a shard writes to (made by the first shard to arrive); required with `shard`. */
+  runId?: string | null;
+  /** With `shard`: `budgetUsd` is each shard's, not split by N. Default false. */
+  budgetPerShard?: boolean;
   /** After Ctrl-C, how long in-flight requests may finish before they are aborted, ms. Default 5000. */
   graceMs?: number;
 }

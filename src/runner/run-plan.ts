@@ -21,6 +21,7 @@ import {
   storedOptionsOf,
 } from './run-options.js';
 import { isSampled } from './sampling.js';
+import { inShard, type ShardSpec } from './shard.js';
 
 export interface RunPlan {
   dbPath: string;
@@ -36,6 +37,8 @@ export interface RunPlan {
   totalPrompts: number;
   graceMs: number;
   resumeRun: RunRow | undefined;
+  /** `run --shard I/N --run-id ID`: this session replays shard I of run ID. */
+  shard: { spec: ShardSpec; runId: string; perShard: boolean } | null;
 }
 
 /** Everything checked before a byte is sent or written: options, config, keys, scenario. */
@@ -57,7 +60,8 @@ export async function planRun(
   if (!scenarioPath) throw new UsageError('name a scenario file: --scenario FILE');
   if (!existsSync(scenarioPath)) throw new UsageError(`no scenario file at ${scenarioPath}`);
   const validation = await validateScenario(scenarioPath, {
-    select: (id) => isSampled(id, stored.seed, stored.sample),
+    select: (id) =>
+      isSampled(id, stored.seed, stored.sample) && (!options.shard || inShard(id, options.shard)),
   });
   if (run?.scenario_sha256 && validation.sha256 !== run.scenario_sha256) {
     throw new UsageError(
@@ -92,6 +96,13 @@ export async function planRun(
     totalPrompts,
     graceMs,
     resumeRun: run,
+    shard: options.shard
+      ? {
+          spec: options.shard,
+          runId: (options.runId ?? options.resume)!,
+          perShard: options.budgetPerShard ?? false,
+        }
+      : null,
   };
 }
 

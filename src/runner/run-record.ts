@@ -7,11 +7,9 @@ import { redactedConfigJson } from '../config/redacted-config.js';
 import { pricesJson } from '../pricing/prices-in-force.js';
 import type { Rng } from '../shared/clock.js';
 import { InterruptedError } from '../shared/errors.js';
-import { readInstrumentJson, saveInstrumentJson } from '../store/instrument-store.js';
-import type { Database } from '../store/open-store.js';
+import type { RunWriter } from '../store/async-run-store.js';
 import type { RunStatus } from '../store/rows.js';
-import { listRuns } from '../store/run-queries.js';
-import type { RunStore } from '../store/run-store.js';
+import type { RunSummary } from '../store/run-queries.js';
 import type { Arm } from './arms.js';
 import { type InstrumentRecord, mergeRecords } from './instrument.js';
 import { fillSplitPairSimilarity } from './pair-similarity.js';
@@ -42,6 +40,9 @@ export interface ShadowRunSummary {
   duration_s: number;
   /** The harness's own timing error over the run (see docs/run.md); null when none was recorded. */
   instrument: InstrumentRecord | null;
+  /** A shard's session (`run --shard I/N`): `status` is the shard's; `run_status` the whole run's. */
+  shard?: string;
+  run_status?: RunStatus;
 }
 
 /** The run this session writes to. */
@@ -51,6 +52,8 @@ export interface OpenedRun {
   completed: Set<string> | null;
   /** Spend booked by earlier sessions, USD. */
   spentBeforeUsd: number;
+  /** A shard's budget share, USD, when it differs from the plan's (src/runner/shard-record.ts). */
+  budgetUsd?: number | null;
 }
 
 /**
@@ -59,29 +62,29 @@ export interface OpenedRun {
  * a final row are deleted (they are redone; their spend stays), the budget
  * updated, the status set back to `running`.
  */
-export function openRun(
+export async function openRun(
   plan: RunPlan,
-  store: RunStore,
+  store: RunWriter,
   session: { nowMs: number; label: string | null; idRng: Rng; warn: (line: string) => void },
-): OpenedRun {
+): Promise<OpenedRun> {
   const run = plan.resumeRun;
   if (run) {
-    const orphans = store.deleteOrphanAttempts(run.id);
+    const orphans = await store.deleteOrphanAttempts(run.id);
     if (orphans > 0)
       session.warn(`resume: deleted ${orphans} attempt row(s) without a final request row; they are redone`);
-    const lostUsd = store.settleLostReservations(run.id);
+    const lostUsd = await store.settleLostReservations(run.id);
     if (lostUsd > 0)
       session.warn(
         `resume: booked $${lostUsd.toFixed(6)} as spent: reserved for attempts whose rows the last session never wrote (killed mid-run)`,
       );
-    const completed = store.completedKeys(run.id);
-    if (plan.budgetUsd !== run.budget_usd) store.setBudget(run.id, plan.budgetUsd);
-    store.setRunStatus(run.id, 'running', null);
+    const completed = await store.completedKeys(run.id);
+    if (plan.budgetUsd !== run.budget_usd) await store.setBudget(run.id, plan.budgetUsd);
+    await store.setRunStatus(run.id, 'running', null);
     return { runId: run.id, completed, spentBeforeUsd: run.spent_usd + lostUsd };
   }
   let runId = newRunId(session.nowMs, session.idRng);
-  while (store.getRun(runId)) runId = newRunId(session.nowMs, session.idRng);
-  store.createRun({
+  while (await store.getRun(runId)) runId = newRunId(session.nowMs, session.idRng);
+  await store.createRun({
     id: runId,
     kind: 'shadow',
     label: session.label,
@@ -99,9 +102,9 @@ export function openRun(
 }
 
 /** A fatal error ended the session: the run is `failed` (a failure to record that does not mask the error). */
-export function markFailed(store: RunStore, runId: string, finishedAt: string): void {
+export async function markFailed(store: RunWriter, runId: string, finishedAt: string): Promise<void> {
   try {
-    store.setRunStatus(runId, 'failed', finishedAt);
+    await store.setRunStatus(runId, 'failed', finishedAt);
   } catch {
     // The original error says more than a failure to record it.
   }
@@ -112,23 +115,21 @@ export function markFailed(store: RunStore, runId: string, finishedAt: string): 
  * of pairs whose arms were answered in different sessions. Throws
  * InterruptedError, naming the resume command, for an interrupted run.
  */
-export function finishRun(
-  db: Database,
-  store: RunStore,
+export async function finishRun(
+  store: RunWriter,
   plan: RunPlan,
   end: { runId: string; status: RunStatus; finishedAt: string; warn: (line: string) => void },
-): void {
+): Promise<void> {
   const { runId } = end;
   if (plan.resumeRun) {
-    store.flush();
-    const split = fillSplitPairSimilarity(db, runId);
+    const split = await fillSplitPairSimilarity(store, runId);
     if (split.redacted > 0) {
       end.warn(
         `resume: ${split.redacted} pair(s) answered across sessions keep similarity NULL: --redact did not store the text it needs`,
       );
     }
   }
-  store.setRunStatus(runId, end.status, end.finishedAt);
+  await store.setRunStatus(runId, end.status, end.finishedAt);
   if (end.status === 'interrupted') {
     throw new InterruptedError(
       `interrupted; resume with: shadowgate run --resume ${runId} --db ${plan.dbPath}`,
@@ -140,9 +141,13 @@ export function finishRun(
  * Stores this session's instrument record in `runs.instrument_json`, merged
  * with the earlier sessions' of a resumed run; returns what was stored.
  */
-export function saveInstrument(db: Database, runId: string, session: InstrumentRecord): InstrumentRecord {
-  const record = mergeRecords(storedRecord(readInstrumentJson(db, runId)), session);
-  saveInstrumentJson(db, runId, JSON.stringify(record));
+export async function saveInstrument(
+  store: Pick<RunWriter, 'readInstrumentJson' | 'saveInstrumentJson'>,
+  runId: string,
+  session: InstrumentRecord,
+): Promise<InstrumentRecord> {
+  const record = mergeRecords(storedRecord(await store.readInstrumentJson(runId)), session);
+  await store.saveInstrumentJson(runId, JSON.stringify(record));
   return record;
 }
 
@@ -158,13 +163,12 @@ function storedRecord(json: string | null): InstrumentRecord | null {
 }
 
 export function summarize(
-  db: Database,
+  run: RunSummary | undefined,
   runId: string,
   dbPath: string,
   durationS: number,
   instrument: InstrumentRecord | null,
 ): ShadowRunSummary {
-  const run = listRuns(db).find((r) => r.id === runId);
   if (!run) throw new Error(`run ${runId} vanished from ${dbPath}`);
   const arm = (a: Arm): ArmSummary => {
     const c = run.arms[a];

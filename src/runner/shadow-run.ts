@@ -5,15 +5,16 @@
  * (run-options), the plan (run-plan), the run record (run-record), interrupts
  * (run-interrupts), arm targets (arm-targets) and one prompt (prompt-execution).
  */
-import { existsSync } from 'node:fs';
 import type { ProviderClient } from '../providers/types.js';
 import { preloadTokenizer } from '../providers/usage.js';
 import { readScenario } from '../scenario/read-scenario.js';
 import type { Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
-import { type Database, openStore } from '../store/open-store.js';
+import type { RunWriter } from '../store/async-run-store.js';
+import { type DbLocation, describeDbLocation } from '../store/db-url.js';
+import { type OpenRunWriter, openRunWriter } from '../store/open-run-writer.js';
 import type { RunRow, RunStatus } from '../store/rows.js';
-import { completedKey, RunStore } from '../store/run-store.js';
+import { completedKey } from '../store/run-store.js';
 import type { ArmRunContext } from './arm-executor.js';
 import { ArmTargets } from './arm-targets.js';
 import { BreakerLog } from './breaker-log.js';
@@ -36,6 +37,8 @@ import {
   summarize,
 } from './run-record.js';
 import { isSampled } from './sampling.js';
+import { inShard } from './shard.js';
+import { finishShardRun, markShardFailed, openShardRun } from './shard-record.js';
 
 export { DEFAULT_GRACE_MS, type ShadowRunDeps, type ShadowRunOptions } from './run-options.js';
 export type { ArmSummary, ShadowRunSummary } from './run-record.js';
@@ -49,71 +52,91 @@ export type { ArmSummary, ShadowRunSummary } from './run-record.js';
  */
 export async function runShadow(options: ShadowRunOptions, deps: ShadowRunDeps): Promise<ShadowRunSummary> {
   const sessionStartMs = deps.clock.monotonic();
-  let db: Database | null = null;
-  let store: RunStore | null = null;
+  const location = dbLocationOf(options);
+  let opened: OpenRunWriter | null = null;
   let run: RunRow | undefined;
-  if (options.resume) {
-    if (!existsSync(options.dbPath)) throw new UsageError(`no database at ${options.dbPath}`);
-    db = openStore(options.dbPath);
-    store = new RunStore(db);
-    run = store.getRun(options.resume);
-    if (!run) {
-      db.close();
-      throw new UsageError(`no run ${options.resume} in ${options.dbPath}`);
+  if (options.shard) {
+    const runId = checkShardOptions(options);
+    opened = await openRunWriter(location, { shard: options.shard.index });
+    try {
+      run = await opened.writer.getRun(runId);
+      if (run && run.kind !== 'shadow')
+        throw new UsageError(`run ${run.id} is a ${run.kind} run, not a shadow run`);
+    } catch (err) {
+      await opened.close();
+      throw err;
     }
-    if (run.kind !== 'shadow') {
-      db.close();
-      throw new UsageError(`run ${run.id} is a ${run.kind} run, not a shadow run`);
+  } else if (options.resume) {
+    opened = await openRunWriter(location, { mustExist: true });
+    try {
+      run = await opened.writer.getRun(options.resume);
+      if (!run) throw new UsageError(`no run ${options.resume} in ${opened.label}`);
+      if (run.kind !== 'shadow') throw new UsageError(`run ${run.id} is a ${run.kind} run, not a shadow run`);
+    } catch (err) {
+      await opened.close();
+      throw err;
     }
   }
   let summary: ShadowRunSummary;
   try {
-    const plan = await planRun(options, deps, run);
-    if (!db || !store) {
-      db = openStore(options.dbPath);
-      store = new RunStore(db);
-    }
-    summary = await executeRun(plan, deps, db, store, sessionStartMs);
+    const plan = await planRun({ ...options, dbPath: describeDbLocation(location) }, deps, run);
+    opened ??= await openRunWriter(location);
+    summary = await executeRun(plan, deps, opened, sessionStartMs);
   } catch (err) {
     // A failing close must not mask the error that ended the run: it becomes a warning.
     try {
-      closeStore(store, db);
+      await opened?.close();
     } catch (closeErr) {
       deps.onWarning?.(`closing the database failed too: ${(closeErr as Error).message}`);
     }
     throw err;
   }
-  closeStore(store, db);
+  await opened.close();
   return summary;
 }
 
-/** Flushes what the store buffered, then closes the file, even when the flush throws. */
-function closeStore(store: RunStore | null, db: Database | null): void {
-  try {
-    store?.close();
-  } finally {
-    db?.close();
-  }
+/** The run id a shard writes to; UsageError for what does not combine with --shard. */
+function checkShardOptions(options: ShadowRunOptions): string {
+  const runId = options.runId ?? options.resume ?? null;
+  if (!runId) throw new UsageError('--shard needs --run-id ID: the run every shard writes to');
+  if (options.limit !== undefined && options.limit !== null)
+    throw new UsageError('--limit does not combine with --shard (each shard replays all of its prompts)');
+  return runId;
+}
+
+/** `options.db` wins; else `dbPath` is a SQLite file. */
+function dbLocationOf(options: ShadowRunOptions): DbLocation {
+  return options.db ?? { kind: 'sqlite', path: options.dbPath };
 }
 
 async function executeRun(
   plan: RunPlan,
   deps: ShadowRunDeps,
-  db: Database,
-  store: RunStore,
+  opened: OpenRunWriter,
   sessionStartMs: number,
 ): Promise<ShadowRunSummary> {
+  const store = opened.writer;
   const { clock } = deps;
   const o = plan.stored;
   const warn = deps.onWarning ?? (() => {});
-  const opened = openRun(plan, store, {
-    nowMs: clock.now(),
-    label: plan.label,
-    idRng: deps.rng ?? Math.random,
-    warn,
-  });
-  const { runId } = opened;
-  const guard = new BudgetGuard({ budgetUsd: plan.budgetUsd, spentUsd: opened.spentBeforeUsd });
+  const session = plan.shard
+    ? await openShardRun(plan, store, plan.shard.spec, {
+        runId: plan.shard.runId,
+        nowMs: clock.now(),
+        label: plan.label,
+        perShard: plan.shard.perShard,
+        warn,
+      })
+    : await openRun(plan, store, {
+        nowMs: clock.now(),
+        label: plan.label,
+        idRng: deps.rng ?? Math.random,
+        warn,
+      });
+  const budgetUsd = session.budgetUsd !== undefined ? session.budgetUsd : plan.budgetUsd;
+  const shard = plan.shard?.spec ?? null;
+  const { runId } = session;
+  const guard = new BudgetGuard({ budgetUsd, spentUsd: session.spentBeforeUsd });
   const interrupts = new RunInterrupts(deps.signal, deps.hardSignal);
   const pacer = new Pacer({ concurrency: o.concurrency, rps: o.rps, pace: o.pace, speed: o.speed }, clock);
   const tally = new ProgressTally(o.replica > 0);
@@ -123,7 +146,7 @@ async function executeRun(
     ...deps.instrument,
   });
   const progress = () =>
-    tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, plan.budgetUsd);
+    tally.snapshot(plan.totalPrompts, clock.monotonic() - sessionStartMs, guard.spentUsd, budgetUsd);
   const clients: ProviderClient[] = [];
   let pause: BreakerPause | null = null;
   let breakerLog: BreakerLog | null = null;
@@ -136,12 +159,19 @@ async function executeRun(
   try {
     const targets = new ArmTargets(plan.config, o, deps, clients);
     const breakers = { baseline: targets.baseline.breaker, candidate: targets.candidate.breaker };
-    breakerLog = new BreakerLog(runId, breakers, store, clock);
+    breakerLog = await BreakerLog.open(
+      runId,
+      breakers,
+      store,
+      clock,
+      fail,
+      shard ? { every: shard.count, at: shard.index } : undefined,
+    );
     pause = new BreakerPause([breakers.baseline, breakers.candidate], clock, (ms) => {
-      store.addPausedMs(runId, ms);
+      store.addPausedMs(runId, ms).catch(fail);
       pacer.delayBy(ms);
     });
-    const arms: ArmRunContext & { store: RunStore } = {
+    const arms: ArmRunContext & { store: RunWriter } = {
       runId,
       clock,
       jitterRngFor: deps.jitterRngFor ?? (deps.rng ? sharedRng(deps.rng) : seededJitter(o.seed)),
@@ -153,7 +183,7 @@ async function executeRun(
       debug: deps.env.SHADOWGATE_DEBUG ? (line) => warn(`debug: ${line}`) : undefined,
       instrument,
     };
-    const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd: plan.budgetUsd });
+    const prompts = new PromptExecution({ arms, targets, interrupts, tally, budgetUsd });
     const promptDone = () => {
       tally.doneThisSession++;
       if (guard.exhausted) interrupts.stopDispatch.abort(new Error('budget exhausted'));
@@ -163,7 +193,7 @@ async function executeRun(
     // Before any request is in flight: loaded later, it would stall the loop mid-run.
     preloadTokenizer();
     instrument.start();
-    let completed = opened.completed;
+    let completed = session.completed;
     let seq = -1;
     let selected = 0;
     const reader = readScenario(plan.scenarioPath, {
@@ -172,6 +202,7 @@ async function executeRun(
     });
     for await (const prompt of reader) {
       seq++;
+      if (shard && !inShard(prompt.id, shard)) continue;
       if (!isSampled(prompt.id, o.seed, o.sample)) continue;
       if (o.limit !== null && selected >= o.limit) break;
       selected++;
@@ -217,12 +248,13 @@ async function executeRun(
   const finishedAt = new Date(clock.now()).toISOString();
   let record: InstrumentRecord | null = null;
   try {
-    record = saveInstrument(db, runId, instrument.record());
+    record = await saveInstrument(store, runId, instrument.record());
   } catch (err) {
     fatal ??= err;
   }
   if (fatal !== null) {
-    markFailed(store, runId, finishedAt);
+    if (plan.shard) await markShardFailed(store, runId, plan.shard.spec, finishedAt);
+    else await markFailed(store, runId, finishedAt);
     throw fatal;
   }
   const status: RunStatus = interrupts.interrupted
@@ -230,8 +262,32 @@ async function executeRun(
     : guard.exhausted
       ? 'budget_exhausted'
       : 'completed';
-  finishRun(db, store, plan, { runId, status, finishedAt, warn });
-  return summarize(db, runId, plan.dbPath, (clock.monotonic() - sessionStartMs) / 1000, record);
+  if (plan.shard) {
+    const runStatus = await finishShardRun(store, plan, plan.shard, { runId, status, finishedAt, warn });
+    const summary = summarize(
+      await opened.runSummary(runId),
+      runId,
+      plan.dbPath,
+      (clock.monotonic() - sessionStartMs) / 1000,
+      record,
+    );
+    return {
+      ...summary,
+      status,
+      total_prompts: plan.totalPrompts,
+      budget_usd: budgetUsd,
+      shard: `${plan.shard.spec.index}/${plan.shard.spec.count}`,
+      run_status: runStatus,
+    };
+  }
+  await finishRun(store, plan, { runId, status, finishedAt, warn });
+  return summarize(
+    await opened.runSummary(runId),
+    runId,
+    plan.dbPath,
+    (clock.monotonic() - sessionStartMs) / 1000,
+    record,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The write side of a run as one interface over both stores: a proposal for
- * the store interface of issue 13, not used by the runner yet.
+ * The write side of a run as one interface over both stores: what the shadow
+ * replay (src/runner/shadow-run.ts) writes through, whichever store --db names.
  *
  * Row inserts stay synchronous (they append to a buffer, as RunStore's do),
  * so the replay's hot path does not change; everything that reads, or must
@@ -9,6 +9,7 @@
  * (src/store/pg/pg-run-store.ts).
  */
 import type {
+  Arm,
   AttemptRow,
   BreakerEventRow,
   NewRun,
@@ -17,7 +18,9 @@ import type {
   RunRow,
   RunStatus,
 } from './rows.js';
+import type { RunShardRow } from './run-shards.js';
 import type { RunStore } from './run-store.js';
+import type { UnscoredPair } from './similarity-queries.js';
 
 export interface RunWriter {
   createRun(run: NewRun): Promise<void>;
@@ -55,7 +58,26 @@ export interface RunWriter {
   flush(): Promise<void>;
   /** `${promptId}\u0000${arm}` of every final row of the run (completedKey). */
   completedKeys(runId: string): Promise<Set<string>>;
-  deleteOrphanAttempts(runId: string): Promise<number>;
+  /** `belongs`: only the prompts it accepts (a shard's own; another shard may be mid-prompt). */
+  deleteOrphanAttempts(runId: string, belongs?: (promptId: string) => boolean): Promise<number>;
+  /** A shard's first write: INSERT ... ON CONFLICT DO NOTHING, then the stored row (maybe another shard's). */
+  createRunIfAbsent(run: NewRun): Promise<RunRow>;
+  /** The shard's run_shards row, made or set back to running; a UsageError when the run has another N. */
+  openShard(
+    runId: string,
+    shard: number,
+    shards: number,
+    startedAt: string,
+    budgetUsd: number | null,
+  ): Promise<RunShardRow>;
+  /** Flushes; records the shard's end and returns the run's status derived from all its shards'. */
+  finishShard(runId: string, shard: number, status: RunStatus, finishedAt: string): Promise<RunStatus>;
+  /** `runs.instrument_json` (src/store/instrument-store.ts). */
+  saveInstrumentJson(runId: string, json: string): Promise<void>;
+  readInstrumentJson(runId: string): Promise<string | null>;
+  /** Flushes first: the pairs answered across sessions whose similarity is NULL (src/store/similarity-queries.ts). */
+  unscoredPairs(runId: string): Promise<UnscoredPair[]>;
+  setSimilarities(runId: string, scores: { promptId: string; arm: Arm; similarity: number }[]): Promise<void>;
   /** Flushes; does not close the connection or file (its opener does). */
   close(): Promise<void>;
 }
@@ -92,7 +114,15 @@ export function sqliteRunWriter(store: RunStore): RunWriter {
     },
     flush: () => settle(() => store.flush()),
     completedKeys: (runId) => settle(() => store.completedKeys(runId)),
-    deleteOrphanAttempts: (runId) => settle(() => store.deleteOrphanAttempts(runId)),
+    deleteOrphanAttempts: (runId, belongs) => settle(() => store.deleteOrphanAttempts(runId, belongs)),
+    createRunIfAbsent: (run) => settle(() => store.createRunIfAbsent(run)),
+    openShard: (runId, shard, shards, at, usd) =>
+      settle(() => store.openShard(runId, shard, shards, at, usd)),
+    finishShard: (runId, shard, status, at) => settle(() => store.finishShard(runId, shard, status, at)),
+    saveInstrumentJson: (runId, json) => settle(() => store.saveInstrumentJson(runId, json)),
+    readInstrumentJson: (runId) => settle(() => store.readInstrumentJson(runId)),
+    unscoredPairs: (runId) => settle(() => store.unscoredPairs(runId)),
+    setSimilarities: (runId, scores) => settle(() => store.setSimilarities(runId, scores)),
     close: () => settle(() => store.close()),
   };
 }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import { ShadowgateError } from '../shared/errors.js';
+import { ShadowgateError, UsageError } from '../shared/errors.js';
+import { readInstrumentJson, saveInstrumentJson } from './instrument-store.js';
 import {
+  type Arm,
   ATTEMPT_COLUMNS,
   type AttemptRow,
   type BreakerEventRow,
@@ -12,12 +14,19 @@ import {
   type RunRow,
   type RunStatus,
 } from './rows.js';
+import { type RunShardRow, runStatusOfShards } from './run-shards.js';
+import { setSimilarities, type UnscoredPair, unscoredPairs } from './similarity-queries.js';
 
 export interface RunStoreOptions {
   /** Rows buffered before a flush is forced. Default 500. */
   batchSize?: number;
   /** Longest a buffered row waits before a timer flushes it, ms. Default 100; 0 turns the timer off. */
   flushIntervalMs?: number;
+  /**
+   * The shard of a sharded run this writer replays (1..N): spend and
+   * reservations are booked on its `run_shards` row too (see run-shards.ts).
+   */
+  shard?: number;
 }
 
 type SqlValue = string | number | bigint | Buffer | null;
@@ -56,6 +65,7 @@ export class RunStore {
   private readonly setTotalPromptsStmt: Database.Statement;
   private readonly setStatusStmt: Database.Statement;
   private readonly createRunStmt: Database.Statement;
+  private readonly createRunIfAbsentStmt: Database.Statement;
   private readonly getRunStmt: Database.Statement;
   private readonly completedStmt: Database.Statement;
   private readonly deleteOrphansStmt: Database.Statement;
@@ -64,10 +74,16 @@ export class RunStore {
   private readonly setBreakerHalfOpenStmt: Database.Statement;
   private readonly lastBreakerSeqStmt: Database.Statement;
   private readonly writeBatch: () => void;
+  private readonly shard: number | null;
+  private readonly bookSpend: (p: { spent: number; released: number; id: string }) => void;
 
-  constructor(db: Database.Database, options: RunStoreOptions = {}) {
+  constructor(
+    private readonly db: Database.Database,
+    options: RunStoreOptions = {},
+  ) {
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.shard = options.shard ?? null;
     this.insertPromptStmt = db.prepare(insertOrIgnore('prompts', PROMPT_COLUMNS));
     this.insertAttemptStmt = db.prepare(insertOrIgnore('attempts', ATTEMPT_COLUMNS));
     this.insertRequestStmt = db.prepare(insertOrIgnore('requests', REQUEST_COLUMNS));
@@ -77,7 +93,24 @@ export class RunStore {
          reserved_usd = CASE WHEN reserved_usd - @released < 1e-12 THEN 0 ELSE reserved_usd - @released END
        WHERE id = @id`,
     );
-    this.reserveStmt = db.prepare('UPDATE runs SET reserved_usd = reserved_usd + ? WHERE id = ?');
+    this.reserveStmt = db.prepare(
+      this.shard === null
+        ? 'UPDATE runs SET reserved_usd = reserved_usd + ? WHERE id = ?'
+        : `UPDATE run_shards SET reserved_usd = reserved_usd + ? WHERE run_id = ? AND shard = ${this.shard}`,
+    );
+    if (this.shard !== null) {
+      // A shard's reservations live on its run_shards row; runs.spent_usd is the sum of the shards'.
+      const shardSpend = db.prepare(
+        `UPDATE run_shards SET spent_usd = spent_usd + @spent,
+           reserved_usd = CASE WHEN reserved_usd - @released < 1e-12 THEN 0 ELSE reserved_usd - @released END
+         WHERE run_id = @id AND shard = ${this.shard}`,
+      );
+      const runSpend = db.prepare('UPDATE runs SET spent_usd = spent_usd + @spent WHERE id = @id');
+      this.bookSpend = (p) => {
+        runSpend.run({ spent: p.spent, id: p.id });
+        shardSpend.run(p);
+      };
+    } else this.bookSpend = (p) => this.addSpendStmt.run(p);
     this.settleLostStmt = db.prepare(
       'UPDATE runs SET spent_usd = spent_usd + reserved_usd, reserved_usd = 0 WHERE id = ?',
     );
@@ -90,6 +123,13 @@ export class RunStore {
          scenario_sha256, seed, options_json, budget_usd, total_prompts)
        VALUES (@id, @kind, @label, 'running', @startedAt, @configJson, @pricesJson, @scenarioPath,
          @scenarioSha256, @seed, @optionsJson, @budgetUsd, @totalPrompts)`,
+    );
+    this.createRunIfAbsentStmt = db.prepare(
+      `INSERT INTO runs (id, kind, label, status, started_at, config_json, prices_json, scenario_path,
+         scenario_sha256, seed, options_json, budget_usd, total_prompts)
+       VALUES (@id, @kind, @label, 'running', @startedAt, @configJson, @pricesJson, @scenarioPath,
+         @scenarioSha256, @seed, @optionsJson, @budgetUsd, @totalPrompts)
+       ON CONFLICT (id) DO NOTHING`,
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE id = ?');
     this.completedStmt = db.prepare('SELECT prompt_id, arm FROM requests WHERE run_id = ?').raw();
@@ -114,25 +154,12 @@ export class RunStore {
       for (const row of this.attempts) this.insertAttemptStmt.run(row);
       for (const row of this.requests) this.insertRequestStmt.run(row);
       for (const [runId, p] of this.pendingSpendUsd)
-        this.addSpendStmt.run({ spent: p.spentUsd, released: p.releasedUsd, id: runId });
+        this.bookSpend({ spent: p.spentUsd, released: p.releasedUsd, id: runId });
     });
   }
 
   createRun(run: NewRun): void {
-    this.createRunStmt.run({
-      id: run.id,
-      kind: run.kind,
-      label: run.label ?? null,
-      startedAt: run.startedAt,
-      configJson: run.configJson,
-      pricesJson: run.pricesJson ?? null,
-      scenarioPath: run.scenarioPath ?? null,
-      scenarioSha256: run.scenarioSha256 ?? null,
-      seed: run.seed,
-      optionsJson: run.optionsJson ?? null,
-      budgetUsd: run.budgetUsd ?? null,
-      totalPrompts: run.totalPrompts ?? null,
-    });
+    this.createRunStmt.run(newRunParams(run));
   }
 
   getRun(id: string): RunRow | undefined {
@@ -180,6 +207,26 @@ export class RunStore {
    */
   settleLostReservations(id: string): number {
     this.flush();
+    if (this.shard !== null) {
+      const shard = this.shard;
+      return this.db
+        .transaction(() => {
+          const lostUsd =
+            (this.db
+              .prepare('SELECT reserved_usd FROM run_shards WHERE run_id = ? AND shard = ?')
+              .pluck()
+              .get(id, shard) as number | undefined) ?? 0;
+          if (lostUsd === 0) return 0;
+          this.db
+            .prepare(
+              'UPDATE run_shards SET spent_usd = spent_usd + reserved_usd, reserved_usd = 0 WHERE run_id = ? AND shard = ?',
+            )
+            .run(id, shard);
+          this.db.prepare('UPDATE runs SET spent_usd = spent_usd + ? WHERE id = ?').run(lostUsd, id);
+          return lostUsd;
+        })
+        .immediate();
+    }
     const lostUsd = this.getRun(id)?.reserved_usd ?? 0;
     if (lostUsd !== 0) this.settleLostStmt.run(id);
     return lostUsd;
@@ -290,9 +337,106 @@ export class RunStore {
   }
 
   /** Resume hygiene: deletes attempts of (prompt, arm) pairs with no final row (they will be redone). Returns how many. */
-  deleteOrphanAttempts(runId: string): number {
+  deleteOrphanAttempts(runId: string, belongs?: (promptId: string) => boolean): number {
     this.flush();
-    return this.deleteOrphansStmt.run(runId).changes;
+    if (!belongs) return this.deleteOrphansStmt.run(runId).changes;
+    const promptIds = (
+      this.db
+        .prepare(
+          `SELECT DISTINCT prompt_id FROM attempts WHERE run_id = ? AND NOT EXISTS (
+             SELECT 1 FROM requests r
+             WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`,
+        )
+        .pluck()
+        .all(runId) as string[]
+    ).filter(belongs);
+    const del = this.db.prepare(
+      `DELETE FROM attempts WHERE run_id = ? AND prompt_id = ? AND NOT EXISTS (
+         SELECT 1 FROM requests r
+         WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`,
+    );
+    return this.db.transaction(() => promptIds.reduce((n, p) => n + del.run(runId, p).changes, 0))();
+  }
+
+  /** A shard's first write: the run's row unless another shard made it first; the stored row either way. */
+  createRunIfAbsent(run: NewRun): RunRow {
+    this.createRunIfAbsentStmt.run(newRunParams(run));
+    return this.getRun(run.id)!;
+  }
+
+  /**
+   * A shard session starts: its run_shards row (made, or set back to
+   * running on resume). Throws a UsageError when the run's other shards were
+   * started with another N.
+   */
+  openShard(
+    runId: string,
+    shard: number,
+    shards: number,
+    startedAt: string,
+    budgetUsd: number | null,
+  ): RunShardRow {
+    return this.db
+      .transaction(() => {
+        const counts = this.db
+          .prepare('SELECT DISTINCT shards FROM run_shards WHERE run_id = ?')
+          .pluck()
+          .all(runId) as number[];
+        const other = counts.find((n) => n !== shards);
+        if (other !== undefined) throw shardCountError(runId, shards, other);
+        this.db
+          .prepare(
+            `INSERT INTO run_shards (run_id, shard, shards, status, started_at, budget_usd)
+           VALUES (?, ?, ?, 'running', ?, ?)
+           ON CONFLICT (run_id, shard) DO UPDATE SET status = 'running', finished_at = NULL, budget_usd = excluded.budget_usd`,
+          )
+          .run(runId, shard, shards, startedAt, budgetUsd);
+        return this.db
+          .prepare('SELECT * FROM run_shards WHERE run_id = ? AND shard = ?')
+          .get(runId, shard) as RunShardRow;
+      })
+      .immediate();
+  }
+
+  /** A shard session ended: its status, and the run's derived from all its shards' (returned). Flushes first. */
+  finishShard(runId: string, shard: number, status: RunStatus, finishedAt: string): RunStatus {
+    this.flush();
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare('UPDATE run_shards SET status = ?, finished_at = ? WHERE run_id = ? AND shard = ?')
+          .run(status, finishedAt, runId, shard);
+        const rows = this.db
+          .prepare('SELECT shard, shards, status FROM run_shards WHERE run_id = ?')
+          .all(runId) as {
+          shard: number;
+          shards: number;
+          status: RunStatus;
+        }[];
+        const runStatus = runStatusOfShards(rows, rows[0]?.shards ?? 1);
+        this.setStatusStmt.run(runStatus, runStatus === 'running' ? null : finishedAt, runId);
+        return runStatus;
+      })
+      .immediate();
+  }
+
+  /** Writes the run's instrument record (JSON text) to `runs.instrument_json`. */
+  saveInstrumentJson(runId: string, json: string): void {
+    saveInstrumentJson(this.db, runId, json);
+  }
+
+  readInstrumentJson(runId: string): string | null {
+    return readInstrumentJson(this.db, runId);
+  }
+
+  /** Pairs answered across sessions whose similarity is still NULL (flushes first). */
+  unscoredPairs(runId: string): UnscoredPair[] {
+    this.flush();
+    return unscoredPairs(this.db, runId);
+  }
+
+  setSimilarities(runId: string, scores: { promptId: string; arm: Arm; similarity: number }[]): void {
+    setSimilarities(this.db, runId, scores);
   }
 
   /** Flushes and stops the timer. Does not close the database (its opener does). */
@@ -347,6 +491,30 @@ export class RunStore {
     }
     if (this.closed) throw new ShadowgateError('store_closed', 'the run store is closed');
   }
+}
+
+function newRunParams(run: NewRun) {
+  return {
+    id: run.id,
+    kind: run.kind,
+    label: run.label ?? null,
+    startedAt: run.startedAt,
+    configJson: run.configJson,
+    pricesJson: run.pricesJson ?? null,
+    scenarioPath: run.scenarioPath ?? null,
+    scenarioSha256: run.scenarioSha256 ?? null,
+    seed: run.seed,
+    optionsJson: run.optionsJson ?? null,
+    budgetUsd: run.budgetUsd ?? null,
+    totalPrompts: run.totalPrompts ?? null,
+  };
+}
+
+/** Shard N given again differs from the run's: one line naming both. */
+export function shardCountError(runId: string, shards: number, stored: number): UsageError {
+  return new UsageError(
+    `run ${runId} is replayed in ${stored} shards, not ${shards}: give --shard I/${stored}`,
+  );
 }
 
 /** The key `completedKeys` returns for one (prompt, arm). */

@@ -3,7 +3,7 @@
  * against them. Extend with new migrations; never rename or drop.
  */
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Migrations in order; migration i brings the schema from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -211,5 +211,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN instrument_json TEXT;
   ALTER TABLE attempts ADD COLUMN timing_error_bound_ms REAL;
+  `,
+  // 6: a run replayed in shards (run --shard I/N): each shard's progress, budget share and spend.
+  `
+  CREATE TABLE run_shards (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    shard INTEGER NOT NULL,
+    shards INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    spent_usd REAL NOT NULL DEFAULT 0,
+    reserved_usd REAL NOT NULL DEFAULT 0,
+    budget_usd REAL,
+    PRIMARY KEY (run_id, shard)
+  );
   `,
 ];

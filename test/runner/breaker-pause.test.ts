@@ -119,10 +119,12 @@ describe('BreakerLog', () => {
       { baseline, candidate },
       {
         insertBreakerEvent: () => {},
-        setBreakerHalfOpen: (_run, _arm, _seq, at, openMs) => halfOpen.push({ openMs, at }),
-        lastBreakerSeq: () => 0,
+        setBreakerHalfOpen: (_run, _arm, _seq, at, openMs) => {
+          halfOpen.push({ openMs, at });
+        },
       },
       clock,
+      { baseline: 0, candidate: 0 },
     );
     const pause = new BreakerPause([baseline, candidate], clock, (ms) => pauses.push(ms));
     trip(candidate);

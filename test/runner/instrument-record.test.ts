@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstrumentRecord } from '../../src/runner/instrument.js';
 import { saveInstrument } from '../../src/runner/run-record.js';
+import { sqliteRunWriter } from '../../src/store/async-run-store.js';
 import { readInstrumentJson, saveInstrumentJson } from '../../src/store/instrument-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { RunStore } from '../../src/store/run-store.js';
@@ -20,10 +21,11 @@ const session = (boundP99Ms: number, attempts: number): InstrumentRecord => ({
 });
 
 describe('saveInstrument', () => {
-  it("stores a new run's record, and merges a resumed session's into it (worst figures, attempts summed)", (t) => {
+  it("stores a new run's record, and merges a resumed session's into it (worst figures, attempts summed)", async (t) => {
     const db = openStore(':memory:');
     t.after(() => db.close());
     const store = new RunStore(db);
+    const writer = sqliteRunWriter(store);
     store.createRun({
       id: 'r-1',
       kind: 'shadow',
@@ -33,8 +35,8 @@ describe('saveInstrument', () => {
     });
     assert.equal(readInstrumentJson(db, 'r-1'), null);
 
-    assert.deepEqual(saveInstrument(db, 'r-1', session(1.5, 100)), session(1.5, 100));
-    const merged = saveInstrument(db, 'r-1', session(8, 20));
+    assert.deepEqual(await saveInstrument(writer, 'r-1', session(1.5, 100)), session(1.5, 100));
+    const merged = await saveInstrument(writer, 'r-1', session(8, 20));
     assert.equal(merged.sessions, 2);
     assert.equal(merged.attempts, 120);
     assert.equal(merged.timing_error_bound_p99_ms, 8);
@@ -43,7 +45,7 @@ describe('saveInstrument', () => {
 
     // A record that no longer reads as one is replaced by this session's, not a failed run.
     saveInstrumentJson(db, 'r-1', '{oops');
-    assert.deepEqual(saveInstrument(db, 'r-1', session(2, 7)), session(2, 7));
+    assert.deepEqual(await saveInstrument(writer, 'r-1', session(2, 7)), session(2, 7));
     store.close();
   });
 });

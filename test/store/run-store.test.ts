@@ -79,6 +79,7 @@ describe('openStore', () => {
       'rollout_requests',
       'rollout_stages',
       'rollouts',
+      'run_shards',
       'runs',
       'sqlite_sequence',
     ]);

@@ -5,16 +5,19 @@ import { loadConfig } from '../../config/load-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { loadPriceFile, withFilePrices } from '../../pricing/litellm-prices.js';
 import { runShadow, type ShadowRunOptions, type ShadowRunSummary } from '../../runner/shadow-run.js';
+import { parseShard } from '../../runner/shard.js';
 import { recordedModels } from '../../scenario/scenario-models.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
+import { describeDbLocation } from '../../store/db-url.js';
+import { dbLocation } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 import { ProgressBar } from '../progress-bar.js';
 
 interface RunArgs {
   config?: string;
   scenario?: string;
-  db: string;
+  db?: string;
   label?: string;
   concurrency?: number;
   rps?: number;
@@ -29,6 +32,9 @@ interface RunArgs {
   skipInvalid?: boolean;
   stream?: boolean;
   resume?: string;
+  shard?: string;
+  runId?: string;
+  budgetPerShard?: boolean;
   prices?: string;
   json?: boolean;
 }
@@ -38,7 +44,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
   return {
     command: 'run',
     describe:
-      'replay a scenario against baseline and candidate at the same moment, every attempt into SQLite',
+      'replay a scenario against baseline and candidate at the same moment, every attempt into SQLite or PostgreSQL',
     builder: (y: Argv) =>
       y
         .option('config', {
@@ -48,8 +54,8 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         .option('scenario', { type: 'string', describe: 'recorded prompts, JSONL (optional on --resume)' })
         .option('db', {
           type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file, created when missing',
+          describe:
+            'SQLite file (created when missing) or postgres://USER@HOST:PORT/DB; default: SHADOWGATE_DB, else ./shadowgate.db',
         })
         .option('label', { type: 'string', describe: 'free text stored with the run' })
         .option('concurrency', {
@@ -86,12 +92,28 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           type: 'string',
           describe: 'complete an interrupted, killed or budget-stopped run',
         })
+        .option('shard', {
+          type: 'string',
+          describe: 'I/N: replay only shard I of N (by hash of prompt id) into the run --run-id names',
+        })
+        .option('run-id', {
+          type: 'string',
+          describe: 'with --shard: the run every shard writes to (the first to arrive creates it)',
+        })
+        .option('budget-per-shard', {
+          type: 'boolean',
+          describe: "with --shard: --budget-usd is each shard's, not split by N",
+        })
         .option('prices', {
           type: 'string',
           describe: "LiteLLM's model_prices_and_context_window.json, for models the config does not price",
         })
         .option('json', { type: 'boolean', describe: 'print one JSON summary on stdout' })
         .example('$0 run --config exp.yaml --scenario prompts.jsonl --replica 0.1', 'a shadow run')
+        .example(
+          '$0 run --shard 1/2 --run-id big-replay --db postgres://me@db:5432/shadow --config exp.yaml --scenario prompts.jsonl',
+          'shard 1 of 2 (start 2/2 on another machine)',
+        )
         .example(
           '$0 run --resume r-20261127-083912-ab12 --budget-usd 20',
           'resume with a higher budget',
@@ -100,6 +122,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       const { io } = ctx;
       const cwd = io.cwd;
       const clock = io.clock ?? systemClock;
+      const db = dbLocation(io, argv.db);
       const configPath = argv.config === undefined ? null : resolve(cwd, argv.config);
       const scenarioPath = argv.scenario === undefined ? null : resolve(cwd, argv.scenario);
       const options: ShadowRunOptions = {
@@ -108,7 +131,8 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           ? {}
           : { config: await configWithPriceFile(configPath, scenarioPath, resolve(cwd, argv.prices)) }),
         scenarioPath,
-        dbPath: resolve(cwd, argv.db),
+        dbPath: db.kind === 'sqlite' ? db.path : describeDbLocation(db),
+        db,
         label: argv.label ?? null,
         concurrency: argv.concurrency,
         rps: argv.rps,
@@ -123,7 +147,11 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         skipInvalid: argv.skipInvalid,
         stream: argv.stream,
         resume: argv.resume ?? null,
+        shard: argv.shard === undefined ? null : parseShard(argv.shard),
+        runId: argv.runId ?? null,
+        budgetPerShard: argv.budgetPerShard ?? false,
       };
+      if (options.runId && !options.shard) throw new UsageError('--run-id needs --shard I/N');
       const bar = new ProgressBar(io.stderr, clock);
       const summary = await runShadow(options, {
         clock,
@@ -160,7 +188,11 @@ export async function configWithPriceFile(
 
 /** The human summary: counts per arm, spend, and the command to run next. */
 export function renderSummary(s: ShadowRunSummary): string {
-  const lines = [`run ${s.run_id} ${s.status}: ${s.prompts} prompts in ${s.duration_s.toFixed(1)} s`];
+  const lines = [
+    s.shard === undefined
+      ? `run ${s.run_id} ${s.status}: ${s.prompts} prompts in ${s.duration_s.toFixed(1)} s`
+      : `run ${s.run_id} shard ${s.shard} ${s.status} (run ${s.run_status}): ${s.prompts} prompts in the run after ${s.duration_s.toFixed(1)} s`,
+  ];
   for (const [arm, c] of Object.entries(s.arms)) {
     if (!c) continue;
     lines.push(

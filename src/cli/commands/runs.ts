@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { openReportSource } from '../../report/report-source.js';
 import { ARMS } from '../../store/rows.js';
 import type { RunSummary } from '../../store/run-queries.js';
+import { type RunShardRow, shardsLine } from '../../store/run-shards.js';
 import { dbLabel, dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 
@@ -24,15 +25,17 @@ export function runsCommand(ctx: CommandContext): CommandModule {
       const location = dbLocation(ctx.io, args.db);
       const source = await openReportSource(location);
       let runs: RunSummary[];
+      let shards: Map<string, RunShardRow[]>;
       try {
         runs = await source.listRuns();
+        shards = await source.listRunShards();
       } finally {
         await source.close();
       }
       ctx.io.stdout.write(
         args.json
-          ? `${JSON.stringify(runs.map(runJson))}\n`
-          : renderRuns(runs, dbLabel(ctx.io, args.db, location)),
+          ? `${JSON.stringify(runs.map((r) => ({ ...runJson(r), ...(shards.has(r.id) ? { shards: shards.get(r.id) } : {}) })))}\n`
+          : renderRuns(runs, dbLabel(ctx.io, args.db, location), shards),
       );
     },
   };
@@ -56,7 +59,11 @@ function runJson(r: RunSummary) {
 }
 
 /** A plain table, one run a line, oldest first. */
-export function renderRuns(runs: RunSummary[], dbPath: string): string {
+export function renderRuns(
+  runs: RunSummary[],
+  dbPath: string,
+  shards = new Map<string, RunShardRow[]>(),
+): string {
   if (runs.length === 0) return `no runs in ${dbPath}\n`;
   const header = [
     'id',
@@ -88,5 +95,9 @@ export function renderRuns(runs: RunSummary[], dbPath: string): string {
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  const lines = rows.flatMap((row, i) => {
+    const of = shards.get(runs[i]!.id);
+    return of ? [line(row), shardsLine(of)] : [line(row)];
+  });
+  return `${[line(header), ...lines].join('\n')}\n`;
 }

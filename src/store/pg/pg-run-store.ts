@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { ShadowgateError } from '../../shared/errors.js';
 import type { RunWriter } from '../async-run-store.js';
 import {
+  type Arm,
   ATTEMPT_COLUMNS,
   type AttemptRow,
   type BreakerEventRow,
@@ -24,7 +25,9 @@ import {
   type RunRow,
   type RunStatus,
 } from '../rows.js';
-import { completedKey } from '../run-store.js';
+import { type RunShardRow, runStatusOfShards } from '../run-shards.js';
+import { completedKey, shardCountError } from '../run-store.js';
+import type { UnscoredPair } from '../similarity-queries.js';
 import { TABLES } from './pg-migrations.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -33,6 +36,8 @@ export interface PgRunStoreOptions {
   batchSize?: number;
   /** Longest a buffered row waits before a timer flushes it, ms. Default 100; 0 turns the timer off. */
   flushIntervalMs?: number;
+  /** The shard this writer replays (1..N): spend and reservations go on its run_shards row too. */
+  shard?: number;
 }
 
 type Value = string | number | bigint | Buffer | null;
@@ -50,6 +55,7 @@ export class PgRunStore implements RunWriter {
   private deferredError: unknown = null;
   private closed = false;
   private readonly insertSql: { prompts: string; attempts: string; requests: string };
+  private readonly shard: number | null;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -57,6 +63,7 @@ export class PgRunStore implements RunWriter {
   ) {
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.shard = options.shard ?? null;
     this.insertSql = {
       prompts: unnestInsert('prompts', PROMPT_COLUMNS),
       attempts: unnestInsert('attempts', ATTEMPT_COLUMNS),
@@ -70,20 +77,7 @@ export class PgRunStore implements RunWriter {
         `INSERT INTO runs (id, kind, label, status, started_at, config_json, prices_json, scenario_path,
            scenario_sha256, seed, options_json, budget_usd, total_prompts)
          VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          run.id,
-          run.kind,
-          run.label ?? null,
-          run.startedAt,
-          run.configJson,
-          run.pricesJson ?? null,
-          run.scenarioPath ?? null,
-          run.scenarioSha256 ?? null,
-          run.seed,
-          run.optionsJson ?? null,
-          run.budgetUsd ?? null,
-          run.totalPrompts ?? null,
-        ],
+        newRunValues(run),
       );
     });
   }
@@ -115,11 +109,34 @@ export class PgRunStore implements RunWriter {
   reserveSpend(id: string, usd: number): Promise<void> {
     this.checkOpen();
     if (!(usd > 0)) return Promise.resolve();
+    if (this.shard !== null)
+      return this.exec(
+        'UPDATE run_shards SET reserved_usd = reserved_usd + $1 WHERE run_id = $2 AND shard = $3',
+        [usd, id, this.shard],
+      );
     return this.exec('UPDATE runs SET reserved_usd = reserved_usd + $1 WHERE id = $2', [usd, id]);
   }
 
   async settleLostReservations(id: string): Promise<number> {
     await this.flush();
+    if (this.shard !== null) {
+      const shard = this.shard;
+      return this.transaction(async () => {
+        await this.client.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [id]);
+        const r = await this.client.query<{ lost: number }>(
+          'SELECT reserved_usd AS lost FROM run_shards WHERE run_id = $1 AND shard = $2',
+          [id, shard],
+        );
+        const lost = r.rows[0]?.lost ?? 0;
+        if (lost === 0) return 0;
+        await this.client.query('UPDATE runs SET spent_usd = spent_usd + $1 WHERE id = $2', [lost, id]);
+        await this.client.query(
+          'UPDATE run_shards SET spent_usd = spent_usd + reserved_usd, reserved_usd = 0 WHERE run_id = $1 AND shard = $2',
+          [id, shard],
+        );
+        return lost;
+      });
+    }
     return this.serial(async () => {
       const r = await this.client.query<{ lost: number }>(
         `WITH old AS (SELECT reserved_usd FROM runs WHERE id = $1 FOR UPDATE)
@@ -223,12 +240,25 @@ export class PgRunStore implements RunWriter {
             await this.client.query(this.insertSql[table], columnsOf(batch[table]));
         // Float drift of many additions and releases must not leave a phantom reservation behind.
         for (const [runId, p] of spend)
-          await this.client.query(
-            `UPDATE runs SET spent_usd = spent_usd + $1,
+          if (this.shard !== null) {
+            // Runs row first, then the shard's: every transaction locks in this order.
+            await this.client.query('UPDATE runs SET spent_usd = spent_usd + $1 WHERE id = $2', [
+              p.spentUsd,
+              runId,
+            ]);
+            await this.client.query(
+              `UPDATE run_shards SET spent_usd = spent_usd + $1,
+                 reserved_usd = CASE WHEN reserved_usd - $2 < 1e-12 THEN 0 ELSE reserved_usd - $2 END
+               WHERE run_id = $3 AND shard = $4`,
+              [p.spentUsd, p.releasedUsd, runId, this.shard],
+            );
+          } else
+            await this.client.query(
+              `UPDATE runs SET spent_usd = spent_usd + $1,
                reserved_usd = CASE WHEN reserved_usd - $2 < 1e-12 THEN 0 ELSE reserved_usd - $2 END
              WHERE id = $3`,
-            [p.spentUsd, p.releasedUsd, runId],
-          );
+              [p.spentUsd, p.releasedUsd, runId],
+            );
         await this.client.query('COMMIT');
       } catch (err) {
         await this.client.query('ROLLBACK').catch(() => {});
@@ -249,17 +279,152 @@ export class PgRunStore implements RunWriter {
     });
   }
 
-  async deleteOrphanAttempts(runId: string): Promise<number> {
+  async deleteOrphanAttempts(runId: string, belongs?: (promptId: string) => boolean): Promise<number> {
     await this.flush();
+    const orphan = `NOT EXISTS (SELECT 1 FROM requests r
+      WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`;
     return this.serial(async () => {
-      const r = await this.client.query(
-        `DELETE FROM attempts WHERE run_id = $1 AND NOT EXISTS (
-           SELECT 1 FROM requests r
-           WHERE r.run_id = attempts.run_id AND r.prompt_id = attempts.prompt_id AND r.arm = attempts.arm)`,
+      if (!belongs) {
+        const r = await this.client.query(`DELETE FROM attempts WHERE run_id = $1 AND ${orphan}`, [runId]);
+        return r.rowCount ?? 0;
+      }
+      const ids = await this.client.query<{ prompt_id: string }>(
+        `SELECT DISTINCT prompt_id FROM attempts WHERE run_id = $1 AND ${orphan}`,
         [runId],
+      );
+      const mine = ids.rows.map((r) => r.prompt_id).filter(belongs);
+      if (mine.length === 0) return 0;
+      const r = await this.client.query(
+        `DELETE FROM attempts WHERE run_id = $1 AND prompt_id = ANY($2::text[]) AND ${orphan}`,
+        [runId, mine],
       );
       return r.rowCount ?? 0;
     });
+  }
+
+  createRunIfAbsent(run: NewRun): Promise<RunRow> {
+    return this.serial(async () => {
+      await this.client.query(
+        `INSERT INTO runs (id, kind, label, status, started_at, config_json, prices_json, scenario_path,
+           scenario_sha256, seed, options_json, budget_usd, total_prompts)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+        newRunValues(run),
+      );
+      return (await this.client.query<RunRow>('SELECT * FROM runs WHERE id = $1', [run.id])).rows[0]!;
+    });
+  }
+
+  openShard(
+    runId: string,
+    shard: number,
+    shards: number,
+    startedAt: string,
+    budgetUsd: number | null,
+  ): Promise<RunShardRow> {
+    return this.transaction(async () => {
+      // The run's row lock serialises the shards' starts, so two with another N cannot both get in.
+      await this.client.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      const counts = await this.client.query<{ shards: number }>(
+        'SELECT DISTINCT shards FROM run_shards WHERE run_id = $1',
+        [runId],
+      );
+      const other = counts.rows.find((r) => r.shards !== shards);
+      if (other) throw shardCountError(runId, shards, other.shards);
+      await this.client.query(
+        `INSERT INTO run_shards (run_id, shard, shards, status, started_at, budget_usd)
+         VALUES ($1, $2, $3, 'running', $4, $5)
+         ON CONFLICT (run_id, shard) DO UPDATE SET status = 'running', finished_at = NULL, budget_usd = EXCLUDED.budget_usd`,
+        [runId, shard, shards, startedAt, budgetUsd],
+      );
+      return (
+        await this.client.query<RunShardRow>('SELECT * FROM run_shards WHERE run_id = $1 AND shard = $2', [
+          runId,
+          shard,
+        ])
+      ).rows[0]!;
+    });
+  }
+
+  async finishShard(runId: string, shard: number, status: RunStatus, finishedAt: string): Promise<RunStatus> {
+    await this.flush();
+    return this.transaction(async () => {
+      // Locked first: two shards ending at once derive the run's status one after the other.
+      await this.client.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      await this.client.query(
+        'UPDATE run_shards SET status = $1, finished_at = $2 WHERE run_id = $3 AND shard = $4',
+        [status, finishedAt, runId, shard],
+      );
+      const rows = await this.client.query<{ shard: number; shards: number; status: RunStatus }>(
+        'SELECT shard, shards, status FROM run_shards WHERE run_id = $1',
+        [runId],
+      );
+      const runStatus = runStatusOfShards(rows.rows, rows.rows[0]?.shards ?? 1);
+      await this.client.query('UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3', [
+        runStatus,
+        runStatus === 'running' ? null : finishedAt,
+        runId,
+      ]);
+      return runStatus;
+    });
+  }
+
+  /** `op` inside BEGIN/COMMIT on the queue; rolled back when it throws. */
+  private transaction<T>(op: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      await this.client.query('BEGIN');
+      try {
+        const out = await op();
+        await this.client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await this.client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  saveInstrumentJson(runId: string, json: string): Promise<void> {
+    return this.exec('UPDATE runs SET instrument_json = $1 WHERE id = $2', [json, runId]);
+  }
+
+  readInstrumentJson(runId: string): Promise<string | null> {
+    return this.serial(async () => {
+      const r = await this.client.query<{ j: string | null }>(
+        'SELECT instrument_json AS j FROM runs WHERE id = $1',
+        [runId],
+      );
+      return r.rows[0]?.j ?? null;
+    });
+  }
+
+  async unscoredPairs(runId: string): Promise<UnscoredPair[]> {
+    await this.flush();
+    return this.serial(async () => {
+      const r = await this.client.query<UnscoredPair>(
+        `SELECT o.prompt_id AS "promptId", o.arm AS arm, o.output_text AS text, o.tool_calls_json AS "toolCallsJson",
+                b.output_text AS "baselineText", b.tool_calls_json AS "baselineToolCallsJson"
+         FROM requests o JOIN requests b
+           ON b.run_id = o.run_id AND b.prompt_id = o.prompt_id AND b.arm = 'baseline'
+         WHERE o.run_id = $1 AND o.arm != 'baseline' AND o.similarity IS NULL
+           AND o.outcome = 'ok' AND b.outcome = 'ok'`,
+        [runId],
+      );
+      return r.rows;
+    });
+  }
+
+  /** One statement for all of them: UPDATE ... FROM unnest. */
+  setSimilarities(
+    runId: string,
+    scores: { promptId: string; arm: Arm; similarity: number }[],
+  ): Promise<void> {
+    if (scores.length === 0) return Promise.resolve();
+    return this.exec(
+      `UPDATE requests SET similarity = s.similarity
+       FROM unnest($2::text[], $3::text[], $4::double precision[]) AS s(prompt_id, arm, similarity)
+       WHERE requests.run_id = $1 AND requests.prompt_id = s.prompt_id AND requests.arm = s.arm`,
+      [runId, scores.map((s) => s.promptId), scores.map((s) => s.arm), scores.map((s) => s.similarity)],
+    );
   }
 
   async close(): Promise<void> {
@@ -321,6 +486,23 @@ export class PgRunStore implements RunWriter {
     }
     if (this.closed) throw new ShadowgateError('store_closed', 'the run store is closed');
   }
+}
+
+function newRunValues(run: NewRun): unknown[] {
+  return [
+    run.id,
+    run.kind,
+    run.label ?? null,
+    run.startedAt,
+    run.configJson,
+    run.pricesJson ?? null,
+    run.scenarioPath ?? null,
+    run.scenarioSha256 ?? null,
+    run.seed,
+    run.optionsJson ?? null,
+    run.budgetUsd ?? null,
+    run.totalPrompts ?? null,
+  ];
 }
 
 function unnestInsert(table: string, columns: readonly string[]): string {

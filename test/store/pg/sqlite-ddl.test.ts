@@ -71,6 +71,7 @@ describe('the SQLite -> PostgreSQL DDL translator', () => {
         'rollout_requests',
         'rollout_events',
         'breaker_events',
+        'run_shards',
       ],
     );
   });
