@@ -28,7 +28,8 @@ export interface RunSummary {
   scenarioPath: string | null;
 }
 
-interface RunListRow {
+/** A `runs` row as `shadowgate runs` reads it (RUN_LIST_SQL). */
+export interface RunListRow {
   id: string;
   kind: RunKind;
   label: string | null;
@@ -42,39 +43,34 @@ interface RunListRow {
   scenario_path: string | null;
 }
 
-/** Every run, oldest first, with counts per arm. Three grouped queries, all answered from indexes. */
-export function listRuns(db: Database.Database): RunSummary[] {
-  const runs = db
-    .prepare(
-      `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, paused_ms, scenario_path
-       FROM runs ORDER BY started_at, id`,
-    )
-    .all() as RunListRow[];
-  const promptCounts = new Map<string, number>();
-  for (const row of db.prepare('SELECT run_id, COUNT(*) AS n FROM prompts GROUP BY run_id').iterate()) {
-    const r = row as { run_id: string; n: number };
-    promptCounts.set(r.run_id, r.n);
-  }
+/** The three grouped queries of listRuns, the same on SQLite and PostgreSQL (pgListRuns). */
+export const RUN_LIST_SQL = `SELECT id, kind, label, status, started_at, finished_at, total_prompts, spent_usd, budget_usd, paused_ms, scenario_path
+  FROM runs ORDER BY started_at, id`;
+export const PROMPT_COUNTS_SQL = 'SELECT run_id, COUNT(*) AS n FROM prompts GROUP BY run_id';
+export const ARM_COUNTS_SQL =
+  'SELECT run_id, arm, outcome, COUNT(*) AS n FROM requests GROUP BY run_id, arm, outcome ORDER BY run_id, arm, outcome';
+
+/** What the three queries return, put together as one summary per run. */
+export function summarizeRuns(
+  runs: Iterable<RunListRow>,
+  promptCounts: Iterable<{ run_id: string; n: number }>,
+  armRows: Iterable<{ run_id: string; arm: Arm; outcome: 'ok' | 'error'; n: number }>,
+): RunSummary[] {
+  const prompts = new Map<string, number>();
+  for (const r of promptCounts) prompts.set(r.run_id, r.n);
   const armCounts = new Map<string, Partial<Record<Arm, ArmCounts>>>();
-  const grouped = db.prepare(
-    'SELECT run_id, arm, outcome, COUNT(*) AS n FROM requests GROUP BY run_id, arm, outcome',
-  );
-  for (const row of grouped.iterate()) {
-    const r = row as { run_id: string; arm: Arm; outcome: 'ok' | 'error'; n: number };
+  for (const r of armRows) {
     let arms = armCounts.get(r.run_id);
     if (!arms) {
       arms = {};
       armCounts.set(r.run_id, arms);
     }
-    let counts = arms[r.arm];
-    if (!counts) {
-      counts = { requests: 0, ok: 0, error: 0 };
-      arms[r.arm] = counts;
-    }
+    arms[r.arm] ??= { requests: 0, ok: 0, error: 0 };
+    const counts = arms[r.arm]!;
     counts.requests += r.n;
     counts[r.outcome] += r.n;
   }
-  return runs.map((r) => ({
+  return [...runs].map((r) => ({
     id: r.id,
     kind: r.kind,
     label: r.label,
@@ -82,11 +78,20 @@ export function listRuns(db: Database.Database): RunSummary[] {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     totalPrompts: r.total_prompts,
-    prompts: promptCounts.get(r.id) ?? 0,
+    prompts: prompts.get(r.id) ?? 0,
     arms: armCounts.get(r.id) ?? {},
     spentUsd: r.spent_usd,
     budgetUsd: r.budget_usd,
     pausedMs: r.paused_ms,
     scenarioPath: r.scenario_path,
   }));
+}
+
+/** Every run, oldest first, with counts per arm. Three grouped queries, all answered from indexes. */
+export function listRuns(db: Database.Database): RunSummary[] {
+  return summarizeRuns(
+    db.prepare(RUN_LIST_SQL).all() as RunListRow[],
+    db.prepare(PROMPT_COUNTS_SQL).all() as { run_id: string; n: number }[],
+    db.prepare(ARM_COUNTS_SQL).all() as { run_id: string; arm: Arm; outcome: 'ok' | 'error'; n: number }[],
+  );
 }
