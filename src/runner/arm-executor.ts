@@ -134,7 +134,10 @@ export async function executeArm(
   // resolves late never lends its usage to the attempt after it.
   const onAttempt = (e: AttemptEvent, response: ProviderResponse | null): void => {
     // First: the bound is read at the moment the attempt's end is known, before this turn does more work.
-    const boundMs = ctx.instrument ? ctx.instrument.attemptBoundMs(e.durationMs) : null;
+    const readings = response
+      ? [response.timing.headersMs, response.timing.ttftMs, response.timing.endMs]
+      : [e.failure?.headersMs ?? null, e.failure?.ttftMs ?? null];
+    const boundMs = ctx.instrument ? ctx.instrument.attemptBoundMs(e.durationMs, readings) : null;
     let attemptCostUsd = 0;
     let estimated = false;
     if (prices && response) attemptCostUsd = costUsd(response.usage, prices);

@@ -7,12 +7,12 @@
  *
  * - the run's event-loop delay, from `perf_hooks.monitorEventLoopDelay`
  *   (p50, p99, max over the run);
- * - per attempt, an upper bound of its timing error: the largest loop delay
- *   a sampling timer observed between the attempt's start and the moment its
- *   end was read, and, when the sampling timer is overdue at that moment, how
- *   overdue it is (a stall still in progress). A stall is seen by the first
- *   firing after it; every reading of the attempt (start, headers, first
- *   token, end) was taken inside that window, so none was late by more.
+ * - per attempt, an upper bound of its timing error: the loop delay a
+ *   sampling timer observed at each of the attempt's readings (start,
+ *   headers, first token: the lateness of the timer's first firing after the
+ *   reading, since a stall is seen by the first firing after it), and, when
+ *   the timer is overdue as the end is read, how overdue it is (a stall
+ *   still in progress). A stall between readings moves none of them.
  *
  * The run is `saturated` when the bound's p99 exceeds the threshold
  * (default 5 ms): its latencies then carry an error comparable to the
@@ -189,24 +189,59 @@ export class RunInstrument {
   }
 
   /**
-   * The upper bound of the timing error of an attempt that lasted `durationMs`
-   * and whose end was read just now, ms; recorded for the run's percentiles.
+   * The upper bound of the timing error of an attempt that lasted
+   * `durationMs` and whose end was read just now, ms; recorded for the run's
+   * percentiles. A reading is late by the stall it was taken in. A firing of
+   * the sampling timer due at d and fired at f, late by f - d, shows the loop
+   * stalled from d to f; a reading at r was in that stall when d <= r <= f,
+   * or just after it when the stall ended in a timer of the same loop turn
+   * (f up to one sampling interval before r). The bound is the largest
+   * lateness of the firings so placed around each reading of an event (each
+   * of `readingOffsetsMs`, the headers' and first and last token's offsets
+   * from the start, and the end just read, with how overdue the timer is now:
+   * a stall still in progress) and of the firings whose stall held the start.
+   * A stall in the middle of the attempt that no reading fell in moves none
+   * of its timings, and does not count.
    */
-  attemptBoundMs(durationMs: number): number {
+  attemptBoundMs(durationMs: number, readingOffsetsMs: readonly (number | null)[] = []): number {
     const endMs = this.now();
-    // A sample that fired before the attempt started saw a stall that ended before it, too.
-    const fromMs = endMs - durationMs;
+    const startMs = endMs - durationMs;
     let bound = 0;
-    // An overdue timer means the loop is stalled right now: the end reading is late by at least that.
     if (!Number.isNaN(this.nextDueMs) && endMs > this.nextDueMs) bound = endMs - this.nextDueMs;
-    const oldest = Math.max(0, this.samples - RING_SIZE);
-    for (let k = this.samples - 1; k >= oldest; k--) {
-      const i = k % RING_SIZE;
-      if (this.firedAt[i]! < fromMs) break;
-      if (this.lateMs[i]! > bound) bound = this.lateMs[i]!;
+    bound = Math.max(bound, this.latenessAround(startMs, endMs, 0), this.latenessAround(endMs, endMs));
+    for (const offset of readingOffsetsMs) {
+      if (offset !== null && offset >= 0 && offset <= durationMs)
+        bound = Math.max(bound, this.latenessAround(startMs + offset, endMs));
     }
     this.bounds.record(Math.max(1, Math.round(bound * 1000)));
     return bound;
+  }
+
+  /**
+   * The largest lateness of the firings whose stall held `readingMs` (due at
+   * or before it, fired at or after it) or ended up to `beforeMs` (default
+   * one sampling interval) before it; none fired after `untilMs`, the moment
+   * the bound is read. 0 when there are none.
+   */
+  private latenessAround(readingMs: number, untilMs: number, beforeMs = this.sampleIntervalMs): number {
+    const fromMs = readingMs - beforeMs;
+    // Firings are in time order in the ring: a binary search over the ones it still holds.
+    let lo = Math.max(0, this.samples - RING_SIZE);
+    let hi = this.samples;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.firedAt[mid % RING_SIZE]! < fromMs) lo = mid + 1;
+      else hi = mid;
+    }
+    let late = 0;
+    for (let k = lo; k < this.samples; k++) {
+      const i = k % RING_SIZE;
+      const at = this.firedAt[i]!;
+      const lateMs = this.lateMs[i]!;
+      if (at > untilMs || (at > readingMs && at - lateMs > readingMs)) break; // due after the reading: later stalls
+      if (at - lateMs <= readingMs && lateMs > late) late = lateMs;
+    }
+    return late;
   }
 
   /** This session's figures. */

@@ -20,18 +20,36 @@ function offline(over: { thresholdMs?: number; onSustainedDelay?: (d: number, f:
 }
 
 describe('RunInstrument', () => {
-  it('bounds an attempt by the largest loop delay sampled between its start and its end', () => {
+  it('bounds an attempt by the loop delay sampled at its readings: start, headers and tokens, end', () => {
     const { instrument, at } = offline();
     instrument.recordSample(1000, 40); // long before the attempt
-    instrument.recordSample(1099, 30); // a stall that ended just before it started
-    instrument.recordSample(1101, 3);
-    instrument.recordSample(1150, 7);
+    instrument.recordSample(1099, 30); // a stall that ended just before it started: it delayed the send and the start reading alike
+    instrument.recordSample(1101, 3); // the first firing after the start
+    instrument.recordSample(1150, 7); // a stall in the middle
     instrument.recordSample(1190, 0.5);
     at(1200);
-    assert.equal(instrument.attemptBoundMs(100), 7);
+    assert.equal(instrument.attemptBoundMs(100), 3, 'the stall at 1150 touched no reading');
+    assert.equal(instrument.attemptBoundMs(100, [50]), 7, 'a first token read at 1150 was late by it');
+    assert.equal(instrument.attemptBoundMs(100, [45, null]), 7, 'so was one read just before its firing');
+    assert.equal(instrument.attemptBoundMs(100, [20]), 3, 'one read at 1120 was not');
     // A short attempt at the end sees only the last samples.
     assert.equal(instrument.attemptBoundMs(15), 0.5);
-    assert.equal(instrument.attemptBoundMs(5), 0, 'no sample since it started');
+    assert.equal(instrument.attemptBoundMs(5), 0.5, 'the firing just before its end');
+    at(1250);
+    assert.equal(instrument.attemptBoundMs(5), 0, 'no firing near any reading');
+  });
+
+  it('a stall at any one reading bounds the attempt, however long the attempt is', () => {
+    const { instrument, at } = offline();
+    for (let t = 1000; t < 3000; t += 10) instrument.recordSample(t, t === 2500 ? 60 : 0.2);
+    at(3000);
+    assert.equal(instrument.attemptBoundMs(2000), 0.2, 'the stall at 2500 was between readings');
+    assert.equal(instrument.attemptBoundMs(2000, [1500]), 60, 'the headers were read at 2500');
+    assert.equal(
+      instrument.attemptBoundMs(505),
+      60,
+      'the start was read at 2495, the stall after it delayed the send',
+    );
   });
 
   it('counts a stall still in progress when the attempt ends: the sampling timer is overdue', () => {
