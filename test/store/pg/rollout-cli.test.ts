@@ -265,6 +265,58 @@ describe('the rollout on PostgreSQL (spawned CLI)', () => {
     assert.match(refused.stderr, /moves users back/);
   });
 
+  it('--shadow-run reads the week-1 run from PostgreSQL and records it with the rollout', async () => {
+    const pg = ['--db', scratch.url];
+    writeFileSync(join(dir, 'plan-w1.yaml'), 'stages: [100]\nminRequestsPerStage: 20\nsalt: w1\n');
+    const rehearsal = [
+      'rollout',
+      '--config',
+      'exp-pg.json',
+      '--scenario',
+      'prompts.jsonl',
+      '--plan',
+      'plan-w1.yaml',
+    ];
+    const none = await shadowgate(dir, [...rehearsal, '--shadow-run', 'latest', ...pg]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no shadow runs in this database/);
+    const baseline = await startSim(t, profile('steady', fast), 3);
+    const candidate = await startSim(t, profile('steady', fast), 4);
+    writeConfig(join(dir, 'exp-w1.json'), simConfigInput(baseline.url, candidate.url, { concurrency: 6 }));
+    const week1 = await shadowgate(dir, [
+      'run',
+      '--config',
+      'exp-w1.json',
+      '--scenario',
+      'prompts.jsonl',
+      ...pg,
+      '--json',
+    ]);
+    assert.equal(week1.code, 0, week1.stderr);
+    const runId = (JSON.parse(week1.stdout) as { run_id: string }).run_id;
+    const args = [
+      ...rehearsal.slice(0, 2),
+      'exp-w1.json',
+      ...rehearsal.slice(3),
+      '--shadow-run',
+      'latest',
+      '--force',
+    ];
+    const r = await shadowgate(dir, [...args, ...pg, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (JSON.parse(r.stdout) as Summary).rollout_id;
+    const c = await pgClient();
+    const row = (await c.query('SELECT shadow_run_id, shadow_decision FROM rollouts WHERE id = $1', [id]))
+      .rows[0];
+    assert.equal(row.shadow_run_id, runId);
+    assert.ok(['promote', 'hold', 'rollback'].includes(row.shadow_decision));
+    const first = await c.query(
+      'SELECT reason FROM rollout_events WHERE rollout_id = $1 ORDER BY id LIMIT 1',
+      [id],
+    );
+    assert.match(first.rows[0].reason, new RegExp(`week-1 run ${runId}`));
+  });
+
   /**
    * Starts a rehearsal into PostgreSQL against slow simulators, stops it with
    * `signal` once it has stored requests (or, for SIGTERM, started its first
