@@ -1,10 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
-import { checkApiKeys, loadConfig } from '../config/load-config.js';
-import { redactedConfigJson } from '../config/redacted-config.js';
 import { resolveModel, retryPolicyFor } from '../config/resolve-model.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { pricesJson } from '../pricing/prices-in-force.js';
 import { createProviderClient } from '../providers/create-provider.js';
 import type { ProviderClient } from '../providers/types.js';
 import { preloadTokenizer } from '../providers/usage.js';
@@ -13,23 +9,23 @@ import { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { idempotencyKey } from '../retry/idempotency.js';
 import { attemptTimeoutForModel } from '../retry/policy.js';
 import type { RolloutPlan } from '../rollout/plan.js';
-import { BUCKETS, bucketFor, HASH_VERSION } from '../rollout/route-for.js';
+import { BUCKETS, bucketFor } from '../rollout/route-for.js';
 import { judgeStage, planGateSpecs, planTuningN } from '../rollout/stage-judge.js';
 import { stickyKeyOf } from '../rollout/sticky-key.js';
-import { problemLines, readScenario, validateScenario } from '../scenario/read-scenario.js';
 import type { ScenarioPrompt } from '../scenario/scenario-line.js';
 import type { Clock, Rng } from '../shared/clock.js';
-import { InterruptedError, ScenarioError, UsageError } from '../shared/errors.js';
+import { InterruptedError, UsageError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
-import { openStore } from '../store/open-store.js';
-import type { RolloutRow, RolloutStageRow, RolloutStatus, StageDecision } from '../store/rollout-rows.js';
-import { RolloutStore } from '../store/rollout-store.js';
+import type { RolloutWriter } from '../store/async-rollout-store.js';
+import type { DbLocation } from '../store/db-url.js';
+import { openRolloutWriter } from '../store/open-rollout-writer.js';
+import type { RolloutStageRow, RolloutStatus, StageDecision } from '../store/rollout-rows.js';
 import type { ArmRequest, ArmRunContext, ArmTarget } from './arm-executor.js';
 import { BudgetGuard } from './budget-guard.js';
 import { seededJitter } from './jitter-rng.js';
 import { Pacer } from './pacer.js';
+import { prepare } from './rollout-prepare.js';
 import { type RoutedRequest, serveRoutedRequest } from './rollout-request.js';
-import { newRunId } from './run-id.js';
 
 /** How long in-flight requests may finish after Ctrl-C before they are aborted, ms. */
 const DEFAULT_GRACE_MS = 5000;
@@ -43,7 +39,10 @@ export interface RolloutRunOptions {
   scenarioPath?: string | null;
   /** The validated plan (required for a new rollout; a resume uses the stored one). */
   plan?: RolloutPlan | null;
-  dbPath: string;
+  /** The store: a SQLite file or a PostgreSQL database. Wins over dbPath. */
+  db?: DbLocation | null;
+  /** A SQLite file, when `db` is not given. */
+  dbPath?: string | null;
   label?: string | null;
   /** Requests in flight at once. Default: the config's run.concurrency. */
   concurrency?: number;
@@ -108,12 +107,6 @@ export interface RolloutSummary {
   db: string;
 }
 
-interface StoredOptions {
-  concurrency: number;
-  stream: boolean;
-  seed: number;
-}
-
 /**
  * Rehearses a staged rollout on recorded traffic: each request goes to one
  * arm, chosen by the sticky bucket of its key against the stage's percentage;
@@ -124,148 +117,19 @@ interface StoredOptions {
  * rehearsal killed at any point resumes with nothing lost or doubled.
  */
 export async function runRollout(options: RolloutRunOptions, deps: RolloutRunDeps): Promise<RolloutSummary> {
-  if (options.resume && !existsSync(options.dbPath)) throw new UsageError(`no database at ${options.dbPath}`);
-  const db = openStore(options.dbPath);
-  const store = new RolloutStore(db);
+  const location: DbLocation | null =
+    options.db ?? (options.dbPath ? { kind: 'sqlite', path: options.dbPath } : null);
+  if (location === null) throw new UsageError('name the store: --db FILE or --db postgres://...');
+  const opened = await openRolloutWriter(location, { mustExist: Boolean(options.resume) });
+  let result: RolloutSummary;
   try {
-    return await rehearse(options, deps, store);
-  } finally {
-    try {
-      store.close();
-    } finally {
-      db.close();
-    }
+    result = await rehearse(options, deps, opened.writer, opened.label);
+  } catch (err) {
+    await opened.close().catch(() => {});
+    throw err;
   }
-}
-
-interface Prepared {
-  rollout: RolloutRow;
-  plan: RolloutPlan;
-  config: ExperimentConfig;
-  prompts: ScenarioPrompt[];
-  o: StoredOptions;
-}
-
-async function prepare(
-  options: RolloutRunOptions,
-  deps: RolloutRunDeps,
-  store: RolloutStore,
-): Promise<Prepared> {
-  const now = () => new Date(deps.clock.now()).toISOString();
-  if (options.resume) {
-    const rollout = store.getRollout(options.resume);
-    if (!rollout) throw new UsageError(`no rollout ${options.resume} in ${options.dbPath}`);
-    if (rollout.status !== 'running' && rollout.status !== 'interrupted' && rollout.status !== 'failed')
-      throw new UsageError(`rollout ${rollout.id} already ended as ${rollout.status}; nothing to resume`);
-    const plan = JSON.parse(rollout.plan_json) as RolloutPlan;
-    const config =
-      options.config ??
-      (options.configPath
-        ? loadConfig(options.configPath)
-        : (JSON.parse(rollout.config_json ?? '{}') as ExperimentConfig));
-    checkApiKeys(config, deps.env);
-    const scenarioPath = options.scenarioPath ?? rollout.scenario_path;
-    if (!scenarioPath || !existsSync(scenarioPath))
-      throw new UsageError(`no scenario file at ${scenarioPath}`);
-    const { prompts, sha256 } = await loadPrompts(scenarioPath);
-    if (rollout.scenario_sha256 && sha256 !== rollout.scenario_sha256)
-      throw new UsageError(`scenario ${scenarioPath} changed since rollout ${rollout.id} started`);
-    const o = JSON.parse(rollout.options_json ?? '{}') as StoredOptions;
-    const resumed = store.changeState(rollout.id, {
-      status: 'running',
-      percentage: rollout.percentage,
-      at: now(),
-      actor: options.actor,
-      automatic: false,
-      reason: 'resumed',
-    });
-    return { rollout: resumed, plan, config, prompts, o };
-  }
-
-  if (!options.plan) throw new UsageError('name a rollout plan: --plan FILE');
-  const plan = options.plan;
-  const config = options.config ?? (options.configPath ? loadConfig(options.configPath) : null);
-  if (!config) throw new UsageError('name an experiment config: --config FILE');
-  planGateSpecs(plan); // a bad gates file fails before anything is sent
-  checkApiKeys(config, deps.env);
-  if (!options.scenarioPath) throw new UsageError('name a scenario file: --scenario FILE');
-  if (!existsSync(options.scenarioPath)) throw new UsageError(`no scenario file at ${options.scenarioPath}`);
-  const { prompts, sha256 } = await loadPrompts(options.scenarioPath);
-  const o: StoredOptions = {
-    concurrency: options.concurrency ?? config.run.concurrency,
-    stream: options.stream ?? config.run.stream,
-    seed: options.seed ?? 1,
-  };
-  if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
-    throw new UsageError('--concurrency: must be an integer >= 1');
-  if (!Number.isSafeInteger(o.seed)) throw new UsageError('--seed: must be an integer');
-  const rng = deps.rng ?? Math.random;
-  const salt = plan.salt === 'auto' ? randomSalt(rng) : plan.salt;
-  let id = `ro-${newRunId(deps.clock.now(), rng)}`;
-  while (store.getRollout(id)) id = `ro-${newRunId(deps.clock.now(), rng)}`;
-  const at = now();
-  const shadow = options.shadow ?? null;
-  store.createRollout(
-    {
-      id,
-      label: options.label ?? null,
-      status: 'running',
-      percentage: plan.stages[0]!,
-      salt,
-      hash_version: HASH_VERSION,
-      plan_json: JSON.stringify({ ...plan, salt }),
-      config_json: redactedConfigJson(config),
-      prices_json: pricesJson(config),
-      scenario_path: options.scenarioPath,
-      scenario_sha256: sha256,
-      scenario_prompts: prompts.length,
-      seed: o.seed,
-      options_json: JSON.stringify(o),
-      shadow_run_id: shadow?.runId ?? null,
-      shadow_decision: shadow?.decision ?? null,
-      forced: shadow?.forced ? 1 : 0,
-      started_at: at,
-    },
-    {
-      at,
-      actor: options.actor,
-      automatic: 0,
-      from_percentage: null,
-      to_percentage: plan.stages[0]!,
-      from_status: null,
-      to_status: 'running',
-      reason: shadow
-        ? shadow.forced
-          ? `started with --force over week-1 run ${shadow.runId}'s ${shadow.decision} verdict`
-          : `started after week-1 run ${shadow.runId}'s promote verdict`
-        : 'started without week-1 evidence (no --shadow-run)',
-      evidence_json: null,
-    },
-  );
-  return { rollout: store.getRollout(id)!, plan: { ...plan, salt }, config, prompts, o };
-}
-
-/** Reads the whole scenario (the rehearsal cycles through it); an invalid line is an error. */
-async function loadPrompts(path: string): Promise<{ prompts: ScenarioPrompt[]; sha256: string }> {
-  const validation = await validateScenario(path);
-  if (validation.problems.length > 0)
-    throw new ScenarioError(
-      `${path}: ${validation.invalid} invalid line(s); nothing was sent`,
-      problemLines(validation),
-    );
-  const prompts: ScenarioPrompt[] = [];
-  for await (const p of readScenario(path, { skipInvalid: false, knownDuplicateFree: true })) prompts.push(p);
-  if (prompts.length === 0) throw new ScenarioError(`${path}: no prompts`);
-  return { prompts, sha256: validation.sha256 };
-}
-
-function randomSalt(rng: Rng): string {
-  let s = '';
-  for (let i = 0; i < 4; i++)
-    s += Math.floor(rng() * 2 ** 32)
-      .toString(16)
-      .padStart(8, '0');
-  return s;
+  await opened.close();
+  return result;
 }
 
 /** Where the rehearsal stands: the stage attempt to run next, or null when the rollout has ended. */
@@ -299,11 +163,12 @@ function nextStage(stages: RolloutStageRow[], plan: RolloutPlan): NextStage | nu
 async function rehearse(
   options: RolloutRunOptions,
   deps: RolloutRunDeps,
-  store: RolloutStore,
+  store: RolloutWriter,
+  dbLabel: string,
 ): Promise<RolloutSummary> {
   const { clock } = deps;
   const now = () => new Date(clock.now()).toISOString();
-  const { rollout, plan, config, prompts, o } = await prepare(options, deps, store);
+  const { rollout, plan, config, prompts, o } = await prepare(options, deps, store, dbLabel);
   // Before any request is in flight: loaded on the first usage estimate, it would stall the loop mid-stage.
   preloadTokenizer();
   const specs = planGateSpecs(plan);
@@ -370,17 +235,16 @@ async function rehearse(
       };
     };
 
-  const summaries: StageSummary[] = store
-    .stages(rollout.id)
+  const summaries: StageSummary[] = (await store.stages(rollout.id))
     .filter((s) => s.decision !== null)
     .map(stageSummary);
   let fatal: unknown = null;
   try {
     for (;;) {
-      const next = nextStage(store.stages(rollout.id), plan);
+      const next = nextStage(await store.stages(rollout.id), plan);
       if (next === null) break;
       const percentage = plan.stages[next.stageIndex]!;
-      store.startStage({
+      await store.startStage({
         rollout_id: rollout.id,
         stage: next.stage,
         stage_index: next.stageIndex,
@@ -389,7 +253,7 @@ async function rehearse(
         start_seq: next.startSeq,
         started_at: now(),
       });
-      const done = store.doneSeqs(rollout.id, next.stage);
+      const done = await store.doneSeqs(rollout.id, next.stage);
       const pacer = new Pacer({ concurrency: o.concurrency, rps: null, pace: 'none', speed: 1 }, clock);
       const cap =
         Math.ceil((plan.minRequestsPerStage * 100 * STAGE_REQUEST_CAP_FACTOR) / percentage) + prompts.length;
@@ -450,7 +314,7 @@ async function rehearse(
       await pacer.idle();
       if (fatal !== null || interrupted) break;
 
-      const cumulative = store.judgedRequests(rollout.id, next.stage);
+      const cumulative = await store.judgedRequests(rollout.id, next.stage);
       const judged = judgeStage(
         cumulative,
         next.stage,
@@ -495,7 +359,7 @@ async function rehearse(
           reason: `stage ${next.stage} (${percentage}%) held after ${next.attempt + 1} attempt(s): ${judged.reasons.join('; ')}`,
         };
       }
-      store.finishStage(
+      await store.finishStage(
         rollout.id,
         next.stage,
         {
@@ -511,7 +375,7 @@ async function rehearse(
         },
         change && { ...change, at, actor: 'shadowgate', automatic: true, evidence },
       );
-      const summary = stageSummary(store.stages(rollout.id).find((s) => s.stage === next.stage)!);
+      const summary = stageSummary((await store.stages(rollout.id)).find((s) => s.stage === next.stage)!);
       summaries.push(summary);
       deps.onStage?.(summary);
     }
@@ -523,12 +387,16 @@ async function rehearse(
     deps.hardSignal?.removeEventListener('abort', onHard);
     await Promise.allSettled(clients.map((c) => c.close()));
   }
-  store.flush();
-  const current = store.getRollout(rollout.id)!;
+  try {
+    await store.flush();
+  } catch (err) {
+    fatal ??= err;
+  }
   if (fatal !== null || interrupted) {
     const status: RolloutStatus = fatal !== null ? 'failed' : 'interrupted';
     try {
-      store.changeState(rollout.id, {
+      const current = (await store.getRollout(rollout.id))!;
+      await store.changeState(rollout.id, {
         status,
         percentage: current.percentage,
         at: now(),
@@ -541,18 +409,19 @@ async function rehearse(
     }
     if (fatal !== null) throw fatal;
     throw new InterruptedError(
-      `interrupted; resume with: shadowgate rollout --resume ${rollout.id} --db ${options.dbPath}`,
+      `interrupted; resume with: shadowgate rollout --resume ${rollout.id} --db ${dbLabel}`,
     );
   }
+  const current = (await store.getRollout(rollout.id))!;
   return {
     rollout_id: rollout.id,
     status: current.status,
     final_percentage: current.percentage,
     salt: current.salt,
     hash_version: current.hash_version,
-    cycles: Math.max(1, Math.ceil((store.stages(rollout.id).at(-1)?.end_seq ?? 0) / prompts.length)),
+    cycles: Math.max(1, Math.ceil(((await store.stages(rollout.id)).at(-1)?.end_seq ?? 0) / prompts.length)),
     stages: summaries,
-    db: options.dbPath,
+    db: dbLabel,
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * The rollout tables' read and write side as one interface over both stores:
- * the rollout half of the store interface proposed for issue 13 (see
- * async-run-store.ts), not used by the rehearsal or the proxy yet. Request
+ * the rollout half of the store interface of issue 13 (see
+ * async-run-store.ts). The rehearsal, the state commands and `gate
+ * --rollout` use it (open-rollout-writer.ts opens either store). Request
  * inserts stay synchronous appends; everything else returns a Promise.
  * SQLite's RolloutStore fits it as it is (sqliteRolloutWriter); PostgreSQL's
  * is PgRolloutStore (src/store/pg/pg-rollout-store.ts).
  */
+
+import { StaleStateError } from './pg/pg-rollout-state.js';
 import type {
   NewRolloutEvent,
   RolloutEventRow,
@@ -33,13 +36,23 @@ export interface StageResult {
   srm: unknown;
 }
 
+export interface ChangeStateOptions {
+  /** The `version` the move was decided on. */
+  expectedVersion?: number;
+}
+
 export interface RolloutWriter {
   createRollout(row: NewRollout, event: NewRolloutEvent): Promise<void>;
   getRollout(id: string): Promise<RolloutRow | undefined>;
   latestRollout(): Promise<RolloutRow | undefined>;
   listRollouts(): Promise<RolloutRow[]>;
-  /** Status and percentage, version + 1, and the audit row, in one transaction. */
-  changeState(id: string, change: StateChange): Promise<RolloutRow>;
+  /**
+   * Status and percentage, version + 1, and the audit row, in one transaction
+   * (on PostgreSQL also the NOTIFY followers hear). With `expectedVersion`, a
+   * rollout that moved meanwhile is refused (StaleStateError) and nothing is
+   * written.
+   */
+  changeState(id: string, change: StateChange, options?: ChangeStateOptions): Promise<RolloutRow>;
   events(rolloutId: string): Promise<RolloutEventRow[]>;
   stages(rolloutId: string): Promise<RolloutStageRow[]>;
   /** Idempotent on resume. */
@@ -75,7 +88,14 @@ export function sqliteRolloutWriter(store: RolloutStore): RolloutWriter {
     getRollout: (id) => settle(() => store.getRollout(id)),
     latestRollout: () => settle(() => store.latestRollout()),
     listRollouts: () => settle(() => store.listRollouts()),
-    changeState: (id, change) => settle(() => store.changeState(id, change)),
+    changeState: (id, change, options) =>
+      settle(() => {
+        // Read and write in one synchronous step: nothing of this process runs between them.
+        const before = options?.expectedVersion === undefined ? undefined : store.getRollout(id);
+        if (before && before.version !== options!.expectedVersion)
+          throw new StaleStateError(id, options!.expectedVersion!, before.version);
+        return store.changeState(id, change);
+      }),
     events: (id) => settle(() => store.events(id)),
     stages: (id) => settle(() => store.stages(id)),
     startStage: (row) => settle(() => store.startStage(row)),

@@ -173,9 +173,41 @@ describe('runs, report shadow and gate on PostgreSQL (spawned)', () => {
     for (const f of FORMATS) assert.equal(postgres[f], sqlite[f], `${f} differs`);
   });
 
-  it('gate --rollout says it reads SQLite only', async () => {
-    const r = await shadowgate(dir, ['gate', '--rollout', 'latest', '--db', scratch.url]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /reads a SQLite file only/);
+  it('gate --rollout --stage N on PostgreSQL prints the same judgement and exits with the same code as on SQLite', async () => {
+    for (const stage of [[], ['--stage', '1']]) {
+      const sqlite = await shadowgate(dir, [
+        'gate',
+        '--rollout',
+        rolloutId,
+        ...stage,
+        '--db',
+        'a.db',
+        '--json',
+      ]);
+      const postgres = await shadowgate(dir, [
+        'gate',
+        '--rollout',
+        rolloutId,
+        ...stage,
+        '--db',
+        scratch.url,
+        '--json',
+      ]);
+      assert.ok([0, 3, 4].includes(sqlite.code!), sqlite.stderr);
+      assert.equal(postgres.code, sqlite.code, postgres.stderr);
+      assert.equal(postgres.stdout, sqlite.stdout);
+      assert.equal((JSON.parse(postgres.stdout) as { rollout_id: string }).rollout_id, rolloutId);
+    }
+    const missing = await shadowgate(dir, [
+      'gate',
+      '--rollout',
+      rolloutId,
+      '--stage',
+      '9',
+      '--db',
+      scratch.url,
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no stage 9/);
   });
 });

@@ -9,8 +9,8 @@ import { judgeRolloutStage } from '../../rollout/judge-stored-stage.js';
 import { systemClock } from '../../shared/clock.js';
 import { EXIT, UsageError } from '../../shared/errors.js';
 import type { DbLocation } from '../../store/db-url.js';
-import { openStore } from '../../store/open-store.js';
-import { dbLocation, dbOptionDescription, sqliteOnly } from '../db-option.js';
+import { openRolloutWriter } from '../../store/open-rollout-writer.js';
+import { dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 
 interface GateArgs {
@@ -69,7 +69,7 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
       const { io } = ctx;
       const location = dbLocation(io, argv.db);
       if (argv.rollout !== undefined) {
-        gateRollout(ctx, argv, location);
+        await gateRollout(ctx, argv, location);
         return;
       }
       if (argv.stage !== undefined) throw new UsageError('--stage needs --rollout ID');
@@ -100,14 +100,18 @@ export function gateCommand(ctx: CommandContext): CommandModule<object, GateArgs
   };
 }
 
-/** `gate --rollout ID [--stage N]`: one stage's judgement, re-derived from its stored requests. */
-function gateRollout(ctx: CommandContext, argv: ArgumentsCamelCase<GateArgs>, location: DbLocation): void {
+/** `gate --rollout ID [--stage N]`: one stage's judgement, re-derived from its stored requests, from either store. */
+async function gateRollout(
+  ctx: CommandContext,
+  argv: ArgumentsCamelCase<GateArgs>,
+  location: DbLocation,
+): Promise<void> {
   const { io } = ctx;
   if (argv.gates !== undefined || argv.confidence !== undefined)
     throw new UsageError('--gates and --confidence come from the rollout plan with --rollout');
-  const db = openStore(sqliteOnly(location, 'gate --rollout'), { readonly: true });
+  const opened = await openRolloutWriter(location, { readonly: true });
   try {
-    const judged = judgeRolloutStage(db, argv.rollout!, argv.stage);
+    const judged = await judgeRolloutStage(opened.writer, argv.rollout!, argv.stage);
     const verdict = { decision: judged.decision, gates: judged.gates, reasons: judged.reasons };
     io.stdout.write(
       argv.json
@@ -122,6 +126,6 @@ function gateRollout(ctx: CommandContext, argv: ArgumentsCamelCase<GateArgs>, lo
     );
     ctx.exitCode = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.rollback }[judged.decision];
   } finally {
-    db.close();
+    await opened.close();
   }
 }

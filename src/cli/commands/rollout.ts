@@ -1,20 +1,22 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { buildShadowReport, resolveShadowRunId } from '../../report/shadow-model.js';
+import { openReportSource } from '../../report/report-source.js';
+import { readShadowReport, resolveShadowRunIdFrom } from '../../report/shadow-model.js';
 import { loadPlan } from '../../rollout/plan.js';
 import {
-  manualMove,
-  resolveRollout,
+  manualMoveOn,
+  resolveRolloutFrom,
   stateDocument,
   writeStateDocument,
 } from '../../rollout/rollout-state.js';
 import { type RolloutSummary, runRollout, type StageSummary } from '../../runner/rollout-run.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
-import { openStore } from '../../store/open-store.js';
-import type { RolloutRow } from '../../store/rollout-rows.js';
-import { RolloutStore } from '../../store/rollout-store.js';
+import type { RolloutWriter } from '../../store/async-rollout-store.js';
+import type { DbLocation } from '../../store/db-url.js';
+import { openRolloutWriter } from '../../store/open-rollout-writer.js';
+import { dbLabel, dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 import { configWithPriceFile } from './run.js';
 
@@ -22,7 +24,7 @@ interface RehearseArgs {
   config?: string;
   scenario?: string;
   plan?: string;
-  db: string;
+  db?: string;
   shadowRun?: string;
   force: boolean;
   resume?: string;
@@ -36,7 +38,7 @@ interface RehearseArgs {
 
 interface StateArgs {
   rollout?: string;
-  db: string;
+  db?: string;
   json: boolean;
   actor?: string;
 }
@@ -53,7 +55,7 @@ export function actorOf(given: string | undefined): string {
 
 const withDb = (y: Argv) =>
   y
-    .option('db', { type: 'string', default: './shadowgate.db', describe: 'SQLite file holding the rollout' })
+    .option('db', { type: 'string', describe: dbOptionDescription('the store holding the rollout') })
     .option('rollout', { type: 'string', describe: 'rollout id, or `latest` (default)' });
 
 /**
@@ -74,7 +76,7 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
         .option('config', { type: 'string', describe: 'experiment config (YAML or JSON)' })
         .option('scenario', { type: 'string', describe: 'scenario JSONL; cycled when a stage needs more' })
         .option('plan', { type: 'string', describe: 'rollout plan (YAML or JSON)' })
-        .option('db', { type: 'string', default: './shadowgate.db', describe: 'SQLite file' })
+        .option('db', { type: 'string', describe: dbOptionDescription('the store to write the rollout to') })
         .option('shadow-run', {
           type: 'string',
           describe: 'week-1 run id (or `latest`): the rollout starts only if its verdict is promote',
@@ -108,7 +110,7 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
     handler: async (argv: ArgumentsCamelCase<RehearseArgs>) => {
       const { io } = ctx;
       const clock = io.clock ?? systemClock;
-      const dbPath = resolve(io.cwd, argv.db);
+      const location = dbLocation(io, argv.db);
       if (
         !argv.resume &&
         (argv.config === undefined || argv.scenario === undefined || argv.plan === undefined)
@@ -119,10 +121,10 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
       const plan = argv.plan === undefined ? null : loadPlan(resolve(io.cwd, argv.plan));
       let shadow: { runId: string; decision: string; forced: boolean } | null = null;
       if (argv.shadowRun !== undefined && !argv.resume) {
-        const db = openStore(dbPath, { readonly: true });
+        const source = await openReportSource(location);
         try {
-          const runId = resolveShadowRunId(db, argv.shadowRun);
-          const report = buildShadowReport(db, {
+          const runId = await resolveShadowRunIdFrom(source, argv.shadowRun);
+          const report = await readShadowReport(source, {
             runId,
             generatedAt: new Date(clock.now()).toISOString(),
             topDivergent: 0,
@@ -135,7 +137,7 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
             );
           shadow = { runId, decision, forced: decision !== 'promote' };
         } finally {
-          db.close();
+          await source.close();
         }
       }
       const onScreen = io.stderr.isTTY === true;
@@ -149,7 +151,7 @@ export function rolloutCommand(ctx: CommandContext): CommandModule<object, Rehea
             : { config: await configWithPriceFile(configPath, scenarioPath, resolve(io.cwd, argv.prices)) }),
           scenarioPath,
           plan,
-          dbPath,
+          db: location,
           label: argv.label ?? null,
           ...(argv.concurrency === undefined ? {} : { concurrency: argv.concurrency }),
           ...(argv.seed === undefined ? {} : { seed: argv.seed }),
@@ -196,12 +198,19 @@ export function renderRolloutSummary(s: RolloutSummary): string {
   ].join('\n');
 }
 
-function withStore<T>(dbPath: string, readonly: boolean, f: (store: RolloutStore) => T): T {
-  const db = openStore(dbPath, { readonly });
+/** Opens the rollout's store (SQLite file or PostgreSQL), runs `f` on it, and closes it. */
+async function withStore<T>(
+  ctx: CommandContext,
+  flag: string | undefined,
+  readonly: boolean,
+  f: (store: RolloutWriter, label: string) => Promise<T>,
+): Promise<T> {
+  const location: DbLocation = dbLocation(ctx.io, flag);
+  const opened = await openRolloutWriter(location, { readonly, mustExist: true });
   try {
-    return f(new RolloutStore(db));
+    return await f(opened.writer, dbLabel(ctx.io, flag, location));
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 
@@ -215,12 +224,11 @@ function statusCommand(ctx: CommandContext): CommandModule<object, StateArgs> {
         default: false,
         describe: 'print one JSON object',
       }) as unknown as Argv<StateArgs>,
-    handler: (argv) => {
+    handler: async (argv) => {
       const { io } = ctx;
-      const dbPath = resolve(io.cwd, argv.db);
-      withStore(dbPath, true, (store) => {
-        const r = resolveRollout(store, argv.rollout, dbPath);
-        const history = store.events(r.id).map((e) => ({
+      await withStore(ctx, argv.db, true, async (store, label) => {
+        const r = await resolveRolloutFrom(store, argv.rollout, label);
+        const history = (await store.events(r.id)).map((e) => ({
           at: e.at,
           actor: e.actor,
           automatic: e.automatic === 1,
@@ -295,12 +303,21 @@ function rollbackCommand(ctx: CommandContext): CommandModule<object, SetArgs> {
   };
 }
 
-function move(ctx: CommandContext, argv: SetArgs, percentage: number, allowDecrease: boolean): void {
+/**
+ * `rollout set` and `rollout rollback`, on either store. On PostgreSQL the
+ * move commits with its audit row and a NOTIFY, so every replica following
+ * the rollout (RolloutStateFollower) learns it within milliseconds.
+ */
+async function move(
+  ctx: CommandContext,
+  argv: SetArgs,
+  percentage: number,
+  allowDecrease: boolean,
+): Promise<void> {
   const { io } = ctx;
-  const dbPath = resolve(io.cwd, argv.db);
   const clock = io.clock ?? systemClock;
-  const after: RolloutRow = withStore(dbPath, false, (store) =>
-    manualMove(store, resolveRollout(store, argv.rollout, dbPath), {
+  const after = await withStore(ctx, argv.db, false, async (store, label) =>
+    manualMoveOn(store, await resolveRolloutFrom(store, argv.rollout, label), {
       percentage,
       reason: argv.reason,
       actor: actorOf(argv.actor),
@@ -329,11 +346,10 @@ function stateCommand(ctx: CommandContext): CommandModule<object, StateFileArgs>
         demandOption: true,
         describe: 'file to write (atomically replaced)',
       }) as unknown as Argv<StateFileArgs>,
-    handler: (argv) => {
+    handler: async (argv) => {
       const { io } = ctx;
-      const dbPath = resolve(io.cwd, argv.db);
-      const doc = withStore(dbPath, true, (store) =>
-        stateDocument(resolveRollout(store, argv.rollout, dbPath)),
+      const doc = await withStore(ctx, argv.db, true, async (store, label) =>
+        stateDocument(await resolveRolloutFrom(store, argv.rollout, label)),
       );
       const out = resolve(io.cwd, argv.out);
       writeStateDocument(out, doc);

@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { ShadowgateError } from '../../shared/errors.js';
-import type { NewStage, RolloutWriter, StageResult } from '../async-rollout-store.js';
+import type { ChangeStateOptions, NewStage, RolloutWriter, StageResult } from '../async-rollout-store.js';
 import {
   type NewRolloutEvent,
   ROLLOUT_REQUEST_COLUMNS,
@@ -91,8 +91,8 @@ export class PgRolloutStore implements RolloutWriter {
     return this.rows<RolloutRow>('SELECT * FROM rollouts ORDER BY started_at, id');
   }
 
-  changeState(id: string, change: StateChange): Promise<RolloutRow> {
-    return this.transaction(() => applyStateChange(this.client, id, change));
+  changeState(id: string, change: StateChange, options: ChangeStateOptions = {}): Promise<RolloutRow> {
+    return this.transaction(() => applyStateChange(this.client, id, change, options));
   }
 
   events(rolloutId: string): Promise<RolloutEventRow[]> {
