@@ -161,7 +161,7 @@ export class LiveRun {
     if (baseline) {
       for (const a of baseline.attempts) store.insertAttempt(a);
       rows.push(baseline.row);
-      if (baseline.row.cost_usd) store.addSpend(this.runId, baseline.row.cost_usd);
+      if (baseline.spentUsd) store.addSpend(this.runId, baseline.spentUsd);
     }
     for (const m of mirrors) {
       if (!m) continue;

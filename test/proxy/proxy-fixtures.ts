@@ -5,8 +5,8 @@
 import type { TestContext } from 'node:test';
 import OpenAI from 'openai';
 import type { ExperimentConfig } from '../../src/config/types.js';
-import { PROXY_DEFAULTS, type ProxyOptions } from '../../src/proxy/proxy-options.js';
-import { type ProxyServer, startProxy } from '../../src/proxy/proxy-server.js';
+// The library API (src/index.ts), as an embedding application imports it.
+import { PROXY_DEFAULTS, type ProxyOptions, type ProxyServer, startProxy } from '../../src/index.js';
 import { seededRng, systemClock } from '../../src/shared/clock.js';
 
 export function proxyOptions(over: Partial<ProxyOptions> = {}): ProxyOptions {
