@@ -4,6 +4,9 @@
  * candidate's (and, for the A/A share, the baseline's second) answer, each
  * compared with the baseline's. Rows are written as each request completes,
  * so a proxy killed with `kill -9` loses only the requests in flight.
+ * Either store (RunWriter): on PostgreSQL the rows go in batched multi-row
+ * inserts, in the background; a failed write is logged and counted, and
+ * never reaches a client (mirrors are written off the served path).
  */
 import { redactedConfigJson } from '../config/redacted-config.js';
 import { resolveModel } from '../config/resolve-model.js';
@@ -20,8 +23,8 @@ import { pairSimilarity } from '../runner/pair-similarity.js';
 import { newRunId } from '../runner/run-id.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
+import type { RunWriter } from '../store/async-run-store.js';
 import type { RequestRow, RunStatus } from '../store/rows.js';
-import type { RunStore } from '../store/run-store.js';
 import { asksForJson, type ServedRows } from './served-row.js';
 
 export interface LiveRunOptions {
@@ -32,6 +35,8 @@ export interface LiveRunOptions {
   mirrorBudgetUsd: number | null;
   /** What the session was started with, stored in `runs.options_json`. */
   optionsJson: string;
+  /** A write to the store failed (`op`: what was written); the rows of that write are lost. */
+  onStoreError?: (op: string, err: unknown) => void;
 }
 
 /** One mirrored request: its prompt, and where its arms go. */
@@ -51,19 +56,19 @@ export class LiveRun {
   private seq = 0;
   private readonly base: Omit<ArmRunContext, 'stream'>;
 
-  constructor(
-    private readonly store: RunStore,
+  /** Creates the session's `runs` row (committed before the first request is served). */
+  static async open(
+    store: RunWriter,
     config: ExperimentConfig,
-    private readonly o: LiveRunOptions,
-    private readonly clock: Clock,
+    o: LiveRunOptions,
+    clock: Clock,
     idRng: Rng,
     signal: AbortSignal,
-  ) {
+  ): Promise<LiveRun> {
     const nowMs = clock.now();
     let runId = newRunId(nowMs, idRng);
-    while (store.getRun(runId)) runId = newRunId(nowMs, idRng);
-    this.runId = runId;
-    store.createRun({
+    while (await store.getRun(runId)) runId = newRunId(nowMs, idRng);
+    await store.createRun({
       id: runId,
       kind: 'shadow',
       label: o.label ?? 'proxy',
@@ -77,6 +82,17 @@ export class LiveRun {
       budgetUsd: o.mirrorBudgetUsd,
       totalPrompts: null,
     });
+    return new LiveRun(store, runId, o, clock, signal);
+  }
+
+  private constructor(
+    private readonly store: RunWriter,
+    runId: string,
+    private readonly o: LiveRunOptions,
+    private readonly clock: Clock,
+    signal: AbortSignal,
+  ) {
+    this.runId = runId;
     this.guard = new BudgetGuard({ budgetUsd: o.mirrorBudgetUsd });
     this.base = {
       runId,
@@ -124,7 +140,12 @@ export class LiveRun {
       spec.replica ? send(targets.replica) : Promise.resolve(null),
     ]);
     const baseline = await served;
-    this.write(spec, baseline, mirrors);
+    try {
+      this.write(spec, baseline, mirrors);
+    } catch (err) {
+      // A background flush that failed surfaces at the next buffered row: its batch is lost, this one goes on.
+      this.o.onStoreError?.('write_rows', err);
+    }
   }
 
   private armRequest(spec: MirrorSpec, target: ArmTarget) {
@@ -173,7 +194,7 @@ export class LiveRun {
   }
 
   /** Marks the session's run finished (its rows flushed first). */
-  finish(status: RunStatus): void {
-    this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
+  finish(status: RunStatus): Promise<void> {
+    return this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
   }
 }
