@@ -9,20 +9,31 @@
  * the function `rollout set/rollback --db postgres://` calls.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type pg from 'pg';
-import { SERVED_ARM_HEADER } from '../../src/proxy/rollout-mode.js';
+import { BufferSink } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run-cli.js';
+import { LIVE_GATES_ACTOR, SERVED_ARM_HEADER } from '../../src/proxy/rollout-mode.js';
+import { validatePlan } from '../../src/rollout/plan.js';
 import { HASH_VERSION, routeFor } from '../../src/rollout/route-for.js';
 import { openPgStore } from '../../src/store/pg/open-pg-store.js';
 import { changeRolloutState } from '../../src/store/pg/pg-rollout-state.js';
 import { PgRolloutStore } from '../../src/store/pg/pg-rollout-store.js';
 import { runChild, waitFor } from '../helpers/child-process.js';
-import { simConfigInput, tempDir, writeConfig } from '../helpers/shadow-fixtures.js';
+import {
+  profile,
+  simConfig,
+  simConfigInput,
+  startSim,
+  tempDir,
+  writeConfig,
+} from '../helpers/shadow-fixtures.js';
 import { startScriptedServer } from '../providers/scripted-server.js';
 import { createScratchDatabase, type ScratchDatabase } from '../store/pg/scratch-db.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.js';
-import { CHAT, completionBody } from './proxy-fixtures.js';
+import { CHAT, completionBody, rolloutOptions, startTestProxy } from './proxy-fixtures.js';
 
 const SALT = 'pg-replica-salt';
 const ROLLOUT = 'ro-pg';
@@ -87,40 +98,7 @@ describe('proxy replicas on PostgreSQL', () => {
   before(async () => {
     scratch = await createScratchDatabase();
     client = await openPgStore(scratch.url);
-    const t0 = at();
-    await new PgRolloutStore(client).createRollout(
-      {
-        id: ROLLOUT,
-        label: null,
-        status: 'running',
-        percentage: 10,
-        salt: SALT,
-        hash_version: HASH_VERSION,
-        plan_json: '{}',
-        config_json: null,
-        prices_json: null,
-        scenario_path: null,
-        scenario_sha256: null,
-        scenario_prompts: null,
-        seed: 1,
-        options_json: null,
-        shadow_run_id: null,
-        shadow_decision: null,
-        forced: 0,
-        started_at: t0,
-      },
-      {
-        at: t0,
-        actor: 'test',
-        automatic: 0,
-        from_percentage: null,
-        to_percentage: 10,
-        from_status: null,
-        to_status: 'running',
-        reason: 'test',
-        evidence_json: null,
-      },
-    );
+    await createRollout(client, ROLLOUT, 10);
   });
   after(async () => {
     await client.end();
@@ -238,6 +216,105 @@ describe('proxy replicas on PostgreSQL', () => {
     );
     assert.match(follower.out().stderr, /gate leader for rollout ro-pg/);
   });
+
+  it('only the gate leader judges the live gates; its automatic rollback reaches the other replica', async (t) => {
+    const id = 'ro-pg-gates';
+    await createRollout(client, id, 50);
+    const baseline = await startScriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completionBody('from baseline'));
+    });
+    const candidate = await startScriptedServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'broken' } }));
+    });
+    t.after(() => baseline.close());
+    t.after(() => candidate.close());
+    const config = simConfig(baseline.baseUrl, candidate.baseUrl, { retry: { maxAttempts: 1 } });
+    const options = {
+      mode: 'rollout' as const,
+      dbPath: scratch.url,
+      rollout: rolloutOptions({
+        rolloutId: id,
+        gateEvery: 20,
+        leaderRetryMs: 50,
+        plan: validatePlan({ stages: [50, 100] }, 'test plan'),
+      }),
+    };
+    const leader = await startTestProxy(t, config, options);
+    await waitForOneLeader([leader.url]);
+    const follower = await startTestProxy(t, config, options);
+    assert.equal((await health(follower.url)).rollout.gate_leader, false);
+
+    // Far more failing candidate answers than the leader needs to roll back: the follower does not judge.
+    for (let i = 0; i < 300; i++) await servedArm(follower.url, `f-${i}`);
+    assert.equal((await health(follower.url)).rollout.percentage, 50);
+    const events = await new PgRolloutStore(client).events(id);
+    assert.ok(!events.some((e) => e.actor === LIVE_GATES_ACTOR), 'no move by a replica without the lock');
+
+    let i = 0;
+    while ((await health(leader.url)).rollout.percentage !== 0) {
+      assert.ok(i < 400, 'the leader never rolled back');
+      await servedArm(leader.url, `l-${i++}`);
+    }
+    const since = performance.now();
+    while ((await health(follower.url)).rollout.percentage !== 0) {
+      assert.ok(performance.now() - since < 1000, 'the rollback did not reach the other replica within 1 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const row = await new PgRolloutStore(client).getRollout(id);
+    assert.equal(row?.status, 'rolled_back');
+    const last = (await new PgRolloutStore(client).events(id)).at(-1)!;
+    assert.equal(last.actor, LIVE_GATES_ACTOR);
+    assert.equal(Number(last.automatic), 1);
+    assert.match(last.reason, /^live gates at 50%/);
+  });
+
+  it('shadow mode records the live run in PostgreSQL: the rows a replay writes, which report shadow reads', async (t) => {
+    const dir = tempDir(t);
+    const baseline = await startSim(t, profile('steady'));
+    const candidate = await startSim(t, profile('steady'), 2);
+    const proxy = await startTestProxy(t, simConfig(baseline.url, candidate.url), {
+      dbPath: scratch.url,
+      mirror: 1,
+    });
+    const runId = proxy.runId!;
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...CHAT, stream: i % 2 === 0 }),
+      });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const end = await proxy.close();
+    assert.equal(end.drained, true);
+    const counts = await client.query<{ arm: string; n: number }>(
+      'SELECT arm, COUNT(*) AS n FROM requests WHERE run_id = $1 GROUP BY arm ORDER BY arm',
+      [runId],
+    );
+    assert.deepEqual(
+      counts.rows.map((r) => [r.arm, Number(r.n)]),
+      [
+        ['baseline', 6],
+        ['candidate', 6],
+      ],
+    );
+    const run = await client.query<{ status: string; kind: string }>(
+      'SELECT status, kind FROM runs WHERE id = $1',
+      [runId],
+    );
+    assert.deepEqual(run.rows[0], { status: 'completed', kind: 'shadow' });
+    const io = { stdout: new BufferSink(), stderr: new BufferSink(), env: {}, cwd: dir };
+    const code = await runCli(
+      ['report', 'shadow', '--db', scratch.url, '--run', runId, '--format', 'json', '--out', 'r'],
+      io,
+    );
+    assert.equal(code, 0, io.stderr.text);
+    const report = JSON.parse(readFileSync(join(dir, io.stdout.text.trim()), 'utf8'));
+    assert.equal(report.run_id, runId);
+  });
 });
 
 /** Polls rollout_requests until `n` rows are there (the replicas write them in batches every 100 ms). */
@@ -265,4 +342,42 @@ async function waitForOneLeader(urls: string[]): Promise<boolean[]> {
     if (performance.now() - since > 5000) assert.fail('no replica took the gate lock');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A running rollout `id` at `percentage`, version 1. */
+async function createRollout(client: pg.Client, id: string, percentage: number): Promise<void> {
+  const t0 = at();
+  await new PgRolloutStore(client).createRollout(
+    {
+      id,
+      label: null,
+      status: 'running',
+      percentage,
+      salt: SALT,
+      hash_version: HASH_VERSION,
+      plan_json: '{}',
+      config_json: null,
+      prices_json: null,
+      scenario_path: null,
+      scenario_sha256: null,
+      scenario_prompts: null,
+      seed: 1,
+      options_json: null,
+      shadow_run_id: null,
+      shadow_decision: null,
+      forced: 0,
+      started_at: t0,
+    },
+    {
+      at: t0,
+      actor: 'test',
+      automatic: 0,
+      from_percentage: null,
+      to_percentage: percentage,
+      from_status: null,
+      to_status: 'running',
+      reason: 'test',
+      evidence_json: null,
+    },
+  );
 }
