@@ -15,6 +15,8 @@
  *   buffer a timer flushes; a batch is numbered under a per-rollout lock so
  *   replicas never collide on seq. A failed flush is logged and counted, its
  *   rows kept for the next try up to a bound, and never fails a request.
+ *   The leader judges every replica's rows (sharedRequests), read in seq
+ *   order: seq is assigned at commit under that lock, so none is skipped.
  */
 import type pg from 'pg';
 import type { RouterState } from '../rollout/router.js';
@@ -26,8 +28,13 @@ import { changeRolloutState } from '../store/pg/pg-rollout-state.js';
 import { PgRolloutStore } from '../store/pg/pg-rollout-store.js';
 import { RolloutStateFollower } from '../store/pg/pg-state-follower.js';
 import type { RolloutRequestRow } from '../store/rollout-rows.js';
-import type { RolloutStore } from '../store/rollout-store.js';
-import { type LiveRolloutSource, routerStateOf, storedPlanOf } from './rollout-source.js';
+import type { JudgedRequest, RolloutStore } from '../store/rollout-store.js';
+import {
+  type LiveRolloutSource,
+  routerStateOf,
+  type SharedRequests,
+  storedPlanOf,
+} from './rollout-source.js';
 
 /** Routed requests held while the database does not take them; beyond, the oldest are dropped (counted). */
 export const MAX_PENDING_ROLLOUT_REQUESTS = 50_000;
@@ -64,12 +71,15 @@ export async function openPgRolloutSource(o: PgRolloutSourceOptions): Promise<Li
       throw new UsageError(want === 'latest' ? `no rollout in ${where}` : `no rollout ${want} in ${where}`);
     const rolloutId = row.id;
     let current: RouterState = routerStateOf(row);
+    /** When the state in force took effect: the gate leader judges requests started since. */
+    let updatedAt = row.updated_at;
     follower = await RolloutStateFollower.start({
       url: o.url,
       rolloutId,
       pollMs: o.pollMs,
       onChange: (state, via) => {
         current = routerStateOf(state);
+        updatedAt = state.updated_at;
         if (via !== 'start')
           o.log(
             `rollout ${state.id}: ${state.status} at ${state.percentage}% (version ${state.version}, by ${via})`,
@@ -110,7 +120,29 @@ export async function openPgRolloutSource(o: PgRolloutSourceOptions): Promise<Li
         } as unknown as RolloutStore)
       : null;
     const theFollower = follower;
+    let lastSeq = -1;
+    let lastSince = '';
+    const sharedRequests: SharedRequests | undefined = theSink
+      ? {
+          next: async () => {
+            const state = current;
+            const since = updatedAt;
+            if (since !== lastSince) {
+              lastSince = since;
+              lastSeq = -1;
+            }
+            const rows = await theSink.readAfter(lastSeq, since);
+            if (rows.length > 0) lastSeq = rows[rows.length - 1]!.seq;
+            return { rows, percentage: state.percentage, version: state.version ?? 0 };
+          },
+          reset: () => {
+            lastSeq = -1;
+            lastSince = '';
+          },
+        }
+      : undefined;
     return {
+      ...(sharedRequests ? { sharedRequests } : {}),
       rolloutId,
       state: () => current,
       storedPlan: storedPlanOf(row),
@@ -120,7 +152,10 @@ export async function openPgRolloutSource(o: PgRolloutSourceOptions): Promise<Li
         const after = await theLock.whileLeader((c) =>
           changeRolloutState(c, rolloutId, change, { expectedVersion: fromVersion }),
         );
-        if (after.version > (current.version ?? -1)) current = routerStateOf(after);
+        if (after.version > (current.version ?? -1)) {
+          current = routerStateOf(after);
+          updatedAt = after.updated_at;
+        }
         return after;
       },
       health: () => ({
@@ -212,6 +247,17 @@ class PgRequestSink {
     await this.client?.end().catch(() => {});
     this.client = null;
     this.store = null;
+  }
+
+  /** Every replica's stage-0 rows after `afterSeq` started since `sinceIso`, on this sink's connection. */
+  async readAfter(afterSeq: number, sinceIso: string): Promise<(JudgedRequest & { seq: number })[]> {
+    try {
+      const store = await this.open();
+      return await store.liveRequestsAfter(this.rolloutId, afterSeq, sinceIso);
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
   }
 
   private bound(): void {

@@ -60,8 +60,13 @@ export const LIVE_GATES_ACTOR = 'shadowgate proxy (live gates)';
 
 export class RolloutMode {
   private readonly router: Router<Routed, OpenedFrom>;
-  private readonly gates: LiveGates | null = null;
+  private gates: LiveGates | null = null;
+  private readonly newGates: (() => LiveGates) | null = null;
   private rollingBack = false;
+  /** The leader reads every replica's requests from the store (PostgreSQL with recording). */
+  private readonly sharedTimer: NodeJS.Timeout | null = null;
+  private sharedLook: Promise<void> | null = null;
+  private ledShared = false;
 
   /** Opens the rollout's store (none for a state file), then the router. */
   static async start(s: RolloutModeSetup): Promise<RolloutMode> {
@@ -106,13 +111,24 @@ export class RolloutMode {
   ) {
     const { targets, ctx } = s;
     const plan: RolloutPlan | null = s.rollout.plan ?? source?.storedPlan ?? null;
-    if (s.rollout.gateEvery > 0 && plan && source)
-      this.gates = new LiveGates({
+    if (s.rollout.gateEvery > 0 && plan && source) {
+      const gatesOptions = {
         specs: planGateSpecs(plan),
         confidence: plan.confidence,
         nStar: planTuningN(plan),
         every: s.rollout.gateEvery,
-      });
+      };
+      this.newGates = () => new LiveGates(gatesOptions);
+      this.gates = this.newGates();
+      if (source.sharedRequests) {
+        this.sharedTimer = setInterval(() => {
+          this.sharedLook ??= this.judgeShared().finally(() => {
+            this.sharedLook = null;
+          });
+        }, s.rollout.pollMs);
+        this.sharedTimer.unref();
+      }
+    }
     const pass = s.passThroughAuth;
     this.router = createRouter<Routed, OpenedFrom>({
       baseline: async (r) => {
@@ -197,8 +213,9 @@ export class RolloutMode {
       { [SERVED_ARM_HEADER]: arm },
       routed.candidateEndMono ?? inbound.readAtMono,
     );
-    // Only the gate leader judges (on the traffic it serves: behind a balancer, a random share of all of it).
-    if (this.gates && this.source?.isLeader()) {
+    // Only the gate leader judges: every replica's requests from the store when they are shared
+    // (judgeShared), else the traffic it serves itself (behind a balancer, a random share of all of it).
+    if (this.gates && !this.sharedTimer && this.source?.isLeader()) {
       const relay = out.relay;
       const fallback = routed.candidateErrorClass !== null;
       const judgement = this.gates.add(
@@ -221,7 +238,41 @@ export class RolloutMode {
   }
 
   async close(): Promise<void> {
+    if (this.sharedTimer) clearInterval(this.sharedTimer);
+    await this.sharedLook;
     await this.source?.close();
+  }
+
+  /** One look of the leader at every replica's requests written since its last look. */
+  private async judgeShared(): Promise<void> {
+    const shared = this.source?.sharedRequests;
+    if (!shared || !this.newGates) return;
+    if (!this.source?.isLeader()) {
+      if (this.ledShared) {
+        // Whoever leads next judges from the start of the percentage; so does this replica if it leads again.
+        this.ledShared = false;
+        shared.reset();
+        this.gates = this.newGates();
+      }
+      return;
+    }
+    this.ledShared = true;
+    let batch: Awaited<ReturnType<typeof shared.next>>;
+    try {
+      batch = await shared.next();
+    } catch (err) {
+      this.s.ctx.metrics.storeErrors.inc({ op: 'read_requests' });
+      this.s.log(`reading the routed requests of ${this.source.rolloutId} failed: ${(err as Error).message}`);
+      return;
+    }
+    const gates = this.gates!;
+    for (const row of batch.rows) {
+      const judgement = gates.add(row, batch.percentage);
+      if (judgement?.decision === 'rollback') {
+        await this.rollBack(judgement, batch.percentage, batch.version);
+        return;
+      }
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ import { resolveRollout } from '../rollout/rollout-state.js';
 import type { RouterState } from '../rollout/router.js';
 import { openStore } from '../store/open-store.js';
 import type { RolloutRow } from '../store/rollout-rows.js';
-import { RolloutStore, type StateChange } from '../store/rollout-store.js';
+import { type JudgedRequest, RolloutStore, type StateChange } from '../store/rollout-store.js';
 
 export interface LiveRolloutSource {
   readonly rolloutId: string;
@@ -28,9 +28,24 @@ export interface LiveRolloutSource {
    * NotLeaderError or StaleStateError (PostgreSQL) rather than move it.
    */
   move(change: StateChange, fromVersion: number): Promise<RolloutRow>;
+  /**
+   * Every replica's routed requests, for the gate leader to judge (PostgreSQL with --record-rollout);
+   * absent: the leader judges the requests it serves itself.
+   */
+  readonly sharedRequests?: SharedRequests;
   /** For /health: the state followed and who leads. */
   health(): Record<string, unknown>;
   close(): Promise<void>;
+}
+
+export interface SharedRequests {
+  /**
+   * The requests written since the last call that were routed at the percentage in force (started after
+   * it took effect; all of them again after a change), with that state.
+   */
+  next(): Promise<{ rows: JudgedRequest[]; percentage: number; version: number }>;
+  /** Forget what was read: the next call starts from the beginning of the percentage in force. */
+  reset(): void;
 }
 
 export function routerStateOf(

@@ -248,6 +248,25 @@ export class PgRolloutStore implements RolloutWriter {
     });
   }
 
+  /**
+   * Live traffic (stage 0) written after `afterSeq` by any replica, started at or after `sinceIso` (when the
+   * percentage in force took effect), in seq order: what the gate leader judges.
+   */
+  liveRequestsAfter(
+    rolloutId: string,
+    afterSeq: number,
+    sinceIso: string,
+    limit = 5000,
+  ): Promise<(JudgedRequest & { seq: number })[]> {
+    return this.rows<JudgedRequest & { seq: number }>(
+      `SELECT seq, stage, routed_arm, served_arm, fallback, candidate_error_class, outcome, latency_ms, ttft_ms,
+         cost_usd, sticky_key_hash
+       FROM rollout_requests WHERE rollout_id = $1 AND seq > $2 AND stage = 0 AND started_at >= $3
+       ORDER BY seq LIMIT $4`,
+      [rolloutId, afterSeq, sinceIso, limit],
+    );
+  }
+
   private throwDeferred(): void {
     if (this.deferredError === null) return;
     const err = this.deferredError;
