@@ -175,6 +175,7 @@ describe('proxy replicas on PostgreSQL', () => {
 
     let since = performance.now();
     const at50 = await changeRolloutState(client, ROLLOUT, moveTo(50, 'running'));
+    const commitMs = performance.now() - since;
     const setMs = await msUntilAll(urls, at50.version, since);
     assert.ok(setMs < 1000, `50% reached both replicas after ${setMs.toFixed(0)} ms`);
     for (const url of urls) {
@@ -214,7 +215,7 @@ describe('proxy replicas on PostgreSQL', () => {
     const takeoverMs = performance.now() - since;
     assert.equal(await leaderGauge(follower.url), 1);
     t.diagnostic(
-      `set reached both in ${setMs.toFixed(0)} ms, rollback in ${rollbackMs.toFixed(0)} ms, takeover in ${takeoverMs.toFixed(0)} ms`,
+      `set committed in ${commitMs.toFixed(0)} ms and reached both in ${setMs.toFixed(0)} ms, rollback in ${rollbackMs.toFixed(0)} ms, takeover in ${takeoverMs.toFixed(0)} ms`,
     );
     assert.match(follower.out().stderr, /gate leader for rollout ro-pg/);
   });
@@ -281,6 +282,58 @@ describe('proxy replicas on PostgreSQL', () => {
     assert.ok(JSON.parse(last.evidence_json!).gates.length > 0);
   });
 
+  it('a lost database connection fails no request: counted, written again, and the state still followed', async (t) => {
+    const id = 'ro-pg-outage';
+    await createRollout(client, id, 50);
+    const answer = (content: string) =>
+      startScriptedServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(completionBody(content));
+      });
+    const baseline = await answer('from baseline');
+    const candidate = await answer('from candidate');
+    t.after(() => baseline.close());
+    t.after(() => candidate.close());
+    const proxy = await startTestProxy(t, simConfig(baseline.baseUrl, candidate.baseUrl), {
+      mode: 'rollout',
+      dbPath: scratch.url,
+      rollout: rolloutOptions({ rolloutId: id, recordRequests: true, leaderRetryMs: 50 }),
+    });
+    const rows = async () =>
+      Number(
+        (
+          await client.query<{ n: number }>(
+            'SELECT COUNT(*) AS n FROM rollout_requests WHERE rollout_id = $1',
+            [id],
+          )
+        ).rows[0]!.n,
+      );
+    for (let i = 0; i < 10; i++) await servedArm(proxy.url, `a-${i}`);
+    await waitUntil(async () => (await rows()) === 10, 'the first 10 routed requests written');
+
+    // Every session of the proxy on this database is cut, as a database restart would.
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    for (let i = 0; i < 10; i++) await servedArm(proxy.url, `b-${i}`);
+    await waitUntil(async () => (await rows()) === 20, 'the 10 requests served during the outage written');
+    const metrics = parsePrometheusText(proxy.metrics.render());
+    assert.ok(
+      (sampleValue(metrics, 'shadowgate_proxy_store_errors_total', { op: 'write_requests' }) ?? 0) >= 1,
+      'the failed write is counted',
+    );
+
+    const since = performance.now();
+    const moved = await changeRolloutState(client, id, moveTo(0, 'rolled_back'));
+    await waitUntil(
+      async () => (await health(proxy.url)).rollout.version === moved.version,
+      'the rollback followed',
+    );
+    const ms = performance.now() - since;
+    assert.ok(ms < 1000, `the rollback reached the proxy ${ms.toFixed(0)} ms after its sessions were cut`);
+    await waitUntil(async () => (await health(proxy.url)).rollout.gate_leader, 'the gate lock taken again');
+  });
+
   it('shadow mode records the live run in PostgreSQL: the rows a replay writes, which report shadow reads', async (t) => {
     const dir = tempDir(t);
     const baseline = await startSim(t, profile('steady'));
@@ -327,6 +380,15 @@ describe('proxy replicas on PostgreSQL', () => {
     assert.equal(report.run_id, runId);
   });
 });
+
+/** Polls `check` every 10 ms until it holds; fails after 5 s. */
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  const since = performance.now();
+  while (!(await check())) {
+    if (performance.now() - since > 5000) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** Polls rollout_requests until `n` rows are there (the replicas write them in batches every 100 ms). */
 async function waitForRows(client: pg.Client, n: number): Promise<number> {
