@@ -37,7 +37,15 @@ export interface LiveRunOptions {
   optionsJson: string;
   /** A write to the store failed (`op`: what was written); the rows of that write are lost. */
   onStoreError?: (op: string, err: unknown) => void;
+  /**
+   * A new writer on a new connection, tried after a failed write (at most once per REOPEN_EVERY_MS), so
+   * a database that comes back gets the session's later rows. Absent: the writer is kept.
+   */
+  reopen?: () => Promise<RunWriter>;
 }
+
+/** Least time between two tries at a new writer after failed writes, ms. */
+export const REOPEN_EVERY_MS = 1000;
 
 /** One mirrored request: its prompt, and where its arms go. */
 export interface MirrorSpec {
@@ -55,6 +63,8 @@ export class LiveRun {
   readonly guard: BudgetGuard;
   private seq = 0;
   private readonly base: Omit<ArmRunContext, 'stream'>;
+  private reopening: Promise<void> | null = null;
+  private lastReopenMono = Number.NEGATIVE_INFINITY;
 
   /** Creates the session's `runs` row (committed before the first request is served). */
   static async open(
@@ -86,7 +96,7 @@ export class LiveRun {
   }
 
   private constructor(
-    private readonly store: RunWriter,
+    private store: RunWriter,
     runId: string,
     private readonly o: LiveRunOptions,
     private readonly clock: Clock,
@@ -99,7 +109,20 @@ export class LiveRun {
       clock,
       jitterRngFor: seededJitter(o.seed),
       redact: o.redact,
-      store,
+      // Through the writer in use (a new one after a reopen); a failed buffered write never fails a mirror.
+      store: {
+        insertAttempt: (row) => this.guarded(() => this.store.insertAttempt(row)),
+        addSpend: (id, usd, releasedUsd) => this.guarded(() => this.store.addSpend(id, usd, releasedUsd)),
+        reserveSpend: async (id, usd) => {
+          try {
+            await this.store.reserveSpend(id, usd);
+          } catch (err) {
+            this.storeFailed(err);
+            // A reservation that could not be stored: the attempt is not sent (nothing to reserve: it is).
+            if (usd > 0) throw err;
+          }
+        },
+      },
       guard: this.guard,
       signal,
     };
@@ -140,12 +163,36 @@ export class LiveRun {
       spec.replica ? send(targets.replica) : Promise.resolve(null),
     ]);
     const baseline = await served;
+    this.guarded(() => this.write(spec, baseline, mirrors));
+  }
+
+  /** A background flush that failed surfaces at the next buffered row: its batch is lost, the caller goes on. */
+  private guarded(write: () => void): void {
     try {
-      this.write(spec, baseline, mirrors);
+      write();
     } catch (err) {
-      // A background flush that failed surfaces at the next buffered row: its batch is lost, this one goes on.
-      this.o.onStoreError?.('write_rows', err);
+      this.storeFailed(err);
     }
+  }
+
+  private storeFailed(err: unknown): void {
+    this.o.onStoreError?.('write_rows', err);
+    this.reopenSoon();
+  }
+
+  private reopenSoon(): void {
+    const reopen = this.o.reopen;
+    if (!reopen || this.reopening || this.clock.monotonic() - this.lastReopenMono < REOPEN_EVERY_MS) return;
+    this.lastReopenMono = this.clock.monotonic();
+    this.reopening = (async () => {
+      try {
+        this.store = await reopen();
+      } catch (err) {
+        this.o.onStoreError?.('reopen', err);
+      } finally {
+        this.reopening = null;
+      }
+    })();
   }
 
   private armRequest(spec: MirrorSpec, target: ArmTarget) {
@@ -194,7 +241,8 @@ export class LiveRun {
   }
 
   /** Marks the session's run finished (its rows flushed first). */
-  finish(status: RunStatus): Promise<void> {
-    return this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
+  async finish(status: RunStatus): Promise<void> {
+    await this.reopening;
+    await this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
   }
 }

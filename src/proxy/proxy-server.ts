@@ -111,7 +111,8 @@ export async function startProxy(
   let run: LiveRun | null = null;
   try {
     if (options.mode === 'shadow') {
-      store = await openRunWriter(parseDbLocation(options.dbPath, process.cwd()));
+      const location = parseDbLocation(options.dbPath, process.cwd());
+      store = await openRunWriter(location);
       run = await LiveRun.open(
         store.writer,
         config,
@@ -125,6 +126,18 @@ export async function startProxy(
             metrics.storeErrors.inc({ op });
             log(`writing the live run to ${store?.label ?? 'the store'} failed: ${(err as Error).message}`);
           },
+          ...(location.kind === 'postgres'
+            ? {
+                reopen: async () => {
+                  const next = await openRunWriter(location);
+                  const old = store;
+                  store = next;
+                  void old?.close().catch(() => {});
+                  log(`live run: writing to ${next.label} again, on a new connection`);
+                  return next.writer;
+                },
+              }
+            : {}),
         },
         clock,
         deps.rng,

@@ -334,6 +334,48 @@ describe('proxy replicas on PostgreSQL', () => {
     await waitUntil(async () => (await health(proxy.url)).rollout.gate_leader, 'the gate lock taken again');
   });
 
+  it('shadow mode: a cut database connection fails no request, and later rows go to a new connection', async (t) => {
+    const baseline = await startSim(t, profile('steady'));
+    const candidate = await startSim(t, profile('steady'), 2);
+    const proxy = await startTestProxy(t, simConfig(baseline.url, candidate.url), {
+      dbPath: scratch.url,
+      mirror: 1,
+    });
+    const runId = proxy.runId!;
+    const ask = async () => {
+      const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(CHAT),
+      });
+      await res.arrayBuffer();
+      assert.equal(res.status, 200);
+    };
+    const stored = async () =>
+      (
+        await client.query<{ prompt_id: string }>(
+          "SELECT prompt_id FROM requests WHERE run_id = $1 AND arm = 'baseline' ORDER BY prompt_id",
+          [runId],
+        )
+      ).rows.map((r) => r.prompt_id);
+    for (let i = 0; i < 3; i++) await ask();
+    await waitUntil(async () => (await stored()).length === 3, 'the first 3 mirrored requests written');
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    // Spaced out so the dead connection's failed flush surfaces, and the new writer gets the rest.
+    for (let i = 0; i < 8; i++) {
+      await ask();
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await waitUntil(async () => (await stored()).includes('live-000010'), 'the last request written');
+    const metrics = parsePrometheusText(proxy.metrics.render());
+    assert.ok((sampleValue(metrics, 'shadowgate_proxy_store_errors_total', { op: 'write_rows' }) ?? 0) >= 1);
+    await proxy.close();
+    const run = await client.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [runId]);
+    assert.equal(run.rows[0]?.status, 'completed', 'the run is finished through the new connection');
+  });
+
   it('shadow mode records the live run in PostgreSQL: the rows a replay writes, which report shadow reads', async (t) => {
     const dir = tempDir(t);
     const baseline = await startSim(t, profile('steady'));
