@@ -17,6 +17,13 @@ export {
 } from './pricing/litellm-prices.js';
 export { createProviderClient, type ProviderClientOptions } from './providers/create-provider.js';
 export type * from './providers/types.js';
+export {
+  PROXY_DEFAULTS,
+  PROXY_MODES,
+  type ProxyMode,
+  type ProxyOptions,
+} from './proxy/proxy-options.js';
+export { type ProxyDeps, type ProxyServer, startProxy } from './proxy/proxy-server.js';
 export { renderHtml } from './report/render-html.js';
 export { renderJson } from './report/render-json.js';
 export { renderMarkdown } from './report/render-markdown.js';

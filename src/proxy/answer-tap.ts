@@ -24,6 +24,8 @@ export interface TappedAnswer {
   lastOutputAtMono: number | null;
   /** Why the answer could not be read back, when it could not. */
   problem: string | null;
+  /** A stream that could not be read back whole: the output text (and tool-call arguments) it had carried, for its cost. */
+  partialOutputText?: string | null;
 }
 
 export class AnswerTap {
@@ -75,6 +77,7 @@ export class AnswerTap {
         firstOutputAtMono: this.firstOutputAtMono,
         lastOutputAtMono: this.lastOutputAtMono,
         problem: this.problem,
+        partialOutputText: this.problem === null ? null : partialOutput(this.acc),
       };
     }
     let json: unknown = null;
@@ -86,5 +89,17 @@ export class AnswerTap {
       this.problem = (err as Error).message;
     }
     return { answer, json, firstOutputAtMono: null, lastOutputAtMono: null, problem: this.problem };
+  }
+}
+
+/** What a stream had carried before it broke: its text and tool-call arguments so far (null when unreadable). */
+function partialOutput(acc: StreamAccumulator): string | null {
+  try {
+    const a = acc.result();
+    let out = a.text;
+    for (const call of a.toolCalls) out += call.name + call.arguments;
+    return out;
+  } catch {
+    return null;
   }
 }

@@ -4,6 +4,9 @@
  * candidate's (and, for the A/A share, the baseline's second) answer, each
  * compared with the baseline's. Rows are written as each request completes,
  * so a proxy killed with `kill -9` loses only the requests in flight.
+ * Either store (RunWriter): on PostgreSQL the rows go in batched multi-row
+ * inserts, in the background; a failed write is logged and counted, and
+ * never reaches a client (mirrors are written off the served path).
  */
 import { redactedConfigJson } from '../config/redacted-config.js';
 import { resolveModel } from '../config/resolve-model.js';
@@ -20,8 +23,8 @@ import { pairSimilarity } from '../runner/pair-similarity.js';
 import { newRunId } from '../runner/run-id.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
+import type { RunWriter } from '../store/async-run-store.js';
 import type { RequestRow, RunStatus } from '../store/rows.js';
-import type { RunStore } from '../store/run-store.js';
 import { asksForJson, type ServedRows } from './served-row.js';
 
 export interface LiveRunOptions {
@@ -32,7 +35,17 @@ export interface LiveRunOptions {
   mirrorBudgetUsd: number | null;
   /** What the session was started with, stored in `runs.options_json`. */
   optionsJson: string;
+  /** A write to the store failed (`op`: what was written); the rows of that write are lost. */
+  onStoreError?: (op: string, err: unknown) => void;
+  /**
+   * A new writer on a new connection, tried after a failed write (at most once per REOPEN_EVERY_MS), so
+   * a database that comes back gets the session's later rows. Absent: the writer is kept.
+   */
+  reopen?: () => Promise<RunWriter>;
 }
+
+/** Least time between two tries at a new writer after failed writes, ms. */
+export const REOPEN_EVERY_MS = 1000;
 
 /** One mirrored request: its prompt, and where its arms go. */
 export interface MirrorSpec {
@@ -50,20 +63,22 @@ export class LiveRun {
   readonly guard: BudgetGuard;
   private seq = 0;
   private readonly base: Omit<ArmRunContext, 'stream'>;
+  private reopening: Promise<void> | null = null;
+  private lastReopenMono = Number.NEGATIVE_INFINITY;
 
-  constructor(
-    private readonly store: RunStore,
+  /** Creates the session's `runs` row (committed before the first request is served). */
+  static async open(
+    store: RunWriter,
     config: ExperimentConfig,
-    private readonly o: LiveRunOptions,
-    private readonly clock: Clock,
+    o: LiveRunOptions,
+    clock: Clock,
     idRng: Rng,
     signal: AbortSignal,
-  ) {
+  ): Promise<LiveRun> {
     const nowMs = clock.now();
     let runId = newRunId(nowMs, idRng);
-    while (store.getRun(runId)) runId = newRunId(nowMs, idRng);
-    this.runId = runId;
-    store.createRun({
+    while (await store.getRun(runId)) runId = newRunId(nowMs, idRng);
+    await store.createRun({
       id: runId,
       kind: 'shadow',
       label: o.label ?? 'proxy',
@@ -77,13 +92,37 @@ export class LiveRun {
       budgetUsd: o.mirrorBudgetUsd,
       totalPrompts: null,
     });
+    return new LiveRun(store, runId, o, clock, signal);
+  }
+
+  private constructor(
+    private store: RunWriter,
+    runId: string,
+    private readonly o: LiveRunOptions,
+    private readonly clock: Clock,
+    signal: AbortSignal,
+  ) {
+    this.runId = runId;
     this.guard = new BudgetGuard({ budgetUsd: o.mirrorBudgetUsd });
     this.base = {
       runId,
       clock,
       jitterRngFor: seededJitter(o.seed),
       redact: o.redact,
-      store,
+      // Through the writer in use (a new one after a reopen); a failed buffered write never fails a mirror.
+      store: {
+        insertAttempt: (row) => this.guarded(() => this.store.insertAttempt(row)),
+        addSpend: (id, usd, releasedUsd) => this.guarded(() => this.store.addSpend(id, usd, releasedUsd)),
+        reserveSpend: async (id, usd) => {
+          try {
+            await this.store.reserveSpend(id, usd);
+          } catch (err) {
+            this.storeFailed(err);
+            // A reservation that could not be stored: the attempt is not sent (nothing to reserve: it is).
+            if (usd > 0) throw err;
+          }
+        },
+      },
       guard: this.guard,
       signal,
     };
@@ -124,7 +163,36 @@ export class LiveRun {
       spec.replica ? send(targets.replica) : Promise.resolve(null),
     ]);
     const baseline = await served;
-    this.write(spec, baseline, mirrors);
+    this.guarded(() => this.write(spec, baseline, mirrors));
+  }
+
+  /** A background flush that failed surfaces at the next buffered row: its batch is lost, the caller goes on. */
+  private guarded(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.storeFailed(err);
+    }
+  }
+
+  private storeFailed(err: unknown): void {
+    this.o.onStoreError?.('write_rows', err);
+    this.reopenSoon();
+  }
+
+  private reopenSoon(): void {
+    const reopen = this.o.reopen;
+    if (!reopen || this.reopening || this.clock.monotonic() - this.lastReopenMono < REOPEN_EVERY_MS) return;
+    this.lastReopenMono = this.clock.monotonic();
+    this.reopening = (async () => {
+      try {
+        this.store = await reopen();
+      } catch (err) {
+        this.o.onStoreError?.('reopen', err);
+      } finally {
+        this.reopening = null;
+      }
+    })();
   }
 
   private armRequest(spec: MirrorSpec, target: ArmTarget) {
@@ -161,7 +229,7 @@ export class LiveRun {
     if (baseline) {
       for (const a of baseline.attempts) store.insertAttempt(a);
       rows.push(baseline.row);
-      if (baseline.row.cost_usd) store.addSpend(this.runId, baseline.row.cost_usd);
+      if (baseline.spentUsd) store.addSpend(this.runId, baseline.spentUsd);
     }
     for (const m of mirrors) {
       if (!m) continue;
@@ -173,7 +241,8 @@ export class LiveRun {
   }
 
   /** Marks the session's run finished (its rows flushed first). */
-  finish(status: RunStatus): void {
-    this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
+  async finish(status: RunStatus): Promise<void> {
+    await this.reopening;
+    await this.store.setRunStatus(this.runId, status, new Date(this.clock.now()).toISOString());
   }
 }

@@ -140,6 +140,8 @@ export interface ProxyGaugeSources {
   inFlight: () => number;
   /** The rollout percentage in force; null outside rollout mode. */
   percentage: () => number | null;
+  /** 1 when this replica holds the gate lock, 0 when not; null when no store decides (a state file, other modes). */
+  leader?: () => number | null;
   shed: () => Record<string, number>;
 }
 
@@ -184,6 +186,10 @@ export class ProxyMetrics {
     'shadowgate_proxy_recorded_total',
     'Requests written to the record file (record mode).',
   );
+  readonly storeErrors = new Counter(
+    'shadowgate_proxy_store_errors_total',
+    'Reads and writes of the store that failed (no user request fails for them), by operation.',
+  );
   private readonly all: { render(out: string[]): void }[];
 
   constructor(sources: ProxyGaugeSources) {
@@ -219,6 +225,15 @@ export class ProxyMetrics {
         const p = sources.percentage();
         return p === null ? [] : p;
       }),
+      new Gauge(
+        'shadowgate_gate_leader',
+        '1 when this replica holds the gate lock (judges the live gates, may move the percentage), else 0.',
+        () => {
+          const l = sources.leader?.() ?? null;
+          return l === null ? [] : l;
+        },
+      ),
+      this.storeErrors,
     ];
   }
 

@@ -27,8 +27,13 @@ export const PROXY_DEFAULTS = {
   connections: 256,
   /** Share of requests written to the record file (record mode). */
   recordSample: 1,
-  /** How often rollout mode reads the rollout's percentage from the database, ms. */
+  /**
+   * How often rollout mode re-reads the rollout's percentage from the database, ms: SQLite's only way to
+   * learn of a change; on PostgreSQL the fallback behind LISTEN/NOTIFY.
+   */
   statePollMs: 250,
+  /** PostgreSQL: how often a replica tries for the gate lock, and the leader checks it still holds it, ms. */
+  leaderRetryMs: 500,
   /** Candidate-routed requests between two looks of the live gates (rollout mode). */
   gateEvery: 100,
   /** Where rollout mode looks for a request's sticky key, first present wins. */
@@ -40,7 +45,10 @@ export interface ProxyOptions {
   host: string;
   /** 0 = a free port. */
   port: number;
-  /** SQLite file for the live shadow run (shadow mode) and the rollout state (rollout mode). */
+  /**
+   * The store of the live shadow run (shadow mode) and of the rollout (rollout mode): a SQLite file, or a
+   * `postgres://USER@HOST:PORT/DB` URL (several replicas on one database).
+   */
   dbPath: string;
   label: string | null;
   /** Store hashes, not prompt and answer text. */
@@ -63,11 +71,13 @@ export interface ProxyOptions {
   connections: number;
   record: { path: string; sample: number; redactPatterns: RegExp[] } | null;
   rollout: {
-    /** The rollout in `dbPath` whose percentage is followed; `latest` for the newest. */
+    /** The rollout in the store whose percentage is followed; `latest` for the newest. */
     rolloutId: string | null;
     /** Or a state document (`rollout state --out`) re-read when it changes. */
     stateFile: string | null;
     pollMs: number;
+    /** PostgreSQL: the gate lock's retry, ms. Default PROXY_DEFAULTS.leaderRetryMs. */
+    leaderRetryMs?: number;
     stickyKey: readonly string[];
     /** Write each routed request to `rollout_requests` (stage 0). */
     recordRequests: boolean;

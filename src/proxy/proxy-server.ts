@@ -12,8 +12,8 @@ import type { ExperimentConfig } from '../config/types.js';
 import { preloadTokenizer } from '../providers/usage.js';
 import type { Clock, Rng } from '../shared/clock.js';
 import { UsageError } from '../shared/errors.js';
-import { openStore } from '../store/open-store.js';
-import { RunStore } from '../store/run-store.js';
+import { parseDbLocation } from '../store/db-url.js';
+import { type OpenRunWriter, openRunWriter } from '../store/open-run-writer.js';
 import { API_ROUTES, InboundError, type InboundRequest, parseInbound, readBody } from './inbound.js';
 import { LiveRun } from './live-run.js';
 import { ProxyMetrics } from './metrics.js';
@@ -54,7 +54,11 @@ interface ModeHandler {
   handle(inbound: InboundRequest, res: ServerResponse): Promise<void>;
   /** The rollout percentage in force, for /metrics. */
   percentage?(): number | null;
-  close?(): void;
+  /** 1/0: this replica holds the gate lock, for /metrics; null when nothing leads. */
+  leader?(): number | null;
+  /** What /health adds under `rollout`. */
+  health?(): Record<string, unknown>;
+  close?(): void | Promise<void>;
 }
 
 export async function startProxy(
@@ -98,19 +102,19 @@ export async function startProxy(
     mirrorInFlight: () => queue.inFlight,
     inFlight: () => inFlight,
     percentage: () => mode?.percentage?.() ?? null,
+    leader: () => mode?.leader?.() ?? null,
     shed: () => ({ ...queue.shed }),
   });
   const ctx: ServeContext = { clock, rng: deps.rng, metrics, signal: abortAll.signal };
 
-  let db: ReturnType<typeof openStore> | null = null;
-  let store: RunStore | null = null;
+  let store: OpenRunWriter | null = null;
   let run: LiveRun | null = null;
   try {
     if (options.mode === 'shadow') {
-      db = openStore(options.dbPath);
-      store = new RunStore(db);
-      run = new LiveRun(
-        store,
+      const location = parseDbLocation(options.dbPath, process.cwd());
+      store = await openRunWriter(location);
+      run = await LiveRun.open(
+        store.writer,
         config,
         {
           label: options.label,
@@ -118,6 +122,22 @@ export async function startProxy(
           seed: options.seed,
           mirrorBudgetUsd: options.mirrorBudgetUsd,
           optionsJson: JSON.stringify(storedOptions(options)),
+          onStoreError: (op, err) => {
+            metrics.storeErrors.inc({ op });
+            log(`writing the live run to ${store?.label ?? 'the store'} failed: ${(err as Error).message}`);
+          },
+          ...(location.kind === 'postgres'
+            ? {
+                reopen: async () => {
+                  const next = await openRunWriter(location);
+                  const old = store;
+                  store = next;
+                  void old?.close().catch(() => {});
+                  log(`live run: writing to ${next.label} again, on a new connection`);
+                  return next.writer;
+                },
+              }
+            : {}),
         },
         clock,
         deps.rng,
@@ -147,19 +167,18 @@ export async function startProxy(
       });
     } else {
       if (!options.rollout) throw new UsageError('rollout mode needs --rollout ID or --state-file FILE');
-      mode = new RolloutMode({
+      mode = await RolloutMode.start({
         ctx,
         targets,
         rollout: options.rollout,
-        dbPath: options.dbPath,
+        db: parseDbLocation(options.dbPath, process.cwd()),
         passThroughAuth: options.passThroughAuth,
         log,
       });
     }
   } catch (err) {
     await targets.close(true);
-    store?.close();
-    db?.close();
+    await store?.close().catch(() => {});
     throw err;
   }
   const handler = mode;
@@ -190,6 +209,7 @@ export async function startProxy(
             status: draining ? 'draining' : 'ok',
             mode: options.mode,
             run_id: run?.runId ?? null,
+            ...(handler.health ? { rollout: handler.health() } : {}),
           }),
         );
       } else if (req.method === 'GET' && path === '/metrics') {
@@ -251,10 +271,10 @@ export async function startProxy(
       resolve();
     });
   }).catch(async (err) => {
+    await Promise.resolve(handler.close?.()).catch(() => {});
     await targets.close(true);
-    run?.finish('failed');
-    store?.close();
-    db?.close();
+    await run?.finish('failed').catch(() => {});
+    await store?.close().catch(() => {});
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
       throw new UsageError(`cannot listen on ${options.host}:${options.port} (${code})`);
@@ -287,11 +307,14 @@ export async function startProxy(
       server.closeAllConnections();
       await Promise.race([queue.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
       await closed;
-      handler.close?.();
+      await Promise.resolve(handler.close?.()).catch((err) => log(`closing: ${(err as Error).message}`));
       await targets.close(!(servedInTime && mirrorsInTime));
-      if (run) run.finish('completed');
-      store?.close();
-      db?.close();
+      if (run)
+        await run.finish('completed').catch((err) => {
+          metrics.storeErrors.inc({ op: 'finish_run' });
+          log(`marking the live run finished failed: ${(err as Error).message}`);
+        });
+      await store?.close().catch((err) => log(`closing the store failed: ${(err as Error).message}`));
       return { drained: servedInTime && mirrorsInTime, inFlightDropped: dropped };
     })();
     return closing;

@@ -3,25 +3,25 @@
  * salt)` sends it, through the library's createRouter, so live traffic is
  * routed exactly as the rehearsal routed it. The candidate is tried first
  * for its keys; it falls back to the baseline only while nothing has reached
- * the client. The percentage is re-read from the rollout's row (every
- * `pollMs`) or from its state file, so `rollout set` and `rollout rollback`
- * take effect without a restart.
+ * the client. The percentage follows the rollout in the store (a SQLite row
+ * polled every `pollMs`, or PostgreSQL's shared state by NOTIFY, see
+ * rollout-source.ts and pg-rollout-source.ts) or its state file, so
+ * `rollout set` and `rollout rollback` take effect without a restart.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type RolloutPlan, validatePlan } from '../rollout/plan.js';
-import { resolveRollout } from '../rollout/rollout-state.js';
-import { createRouter, type Router, type RouterState, type RouterStateSource } from '../rollout/router.js';
+import type { RolloutPlan } from '../rollout/plan.js';
+import { createRouter, type Router } from '../rollout/router.js';
 import { planGateSpecs, planTuningN, type StageJudgement } from '../rollout/stage-judge.js';
 import { UsageError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
-import { openStore } from '../store/open-store.js';
-import type { RolloutRow } from '../store/rollout-rows.js';
-import { RolloutStore } from '../store/rollout-store.js';
+import type { DbLocation } from '../store/db-url.js';
 import type { InboundRequest } from './inbound.js';
 import { LiveGates } from './live-gates.js';
-import type { ProxyOptions } from './proxy-options.js';
+import { openPgRolloutSource } from './pg-rollout-source.js';
+import { PROXY_DEFAULTS, type ProxyOptions } from './proxy-options.js';
 import type { ProxyTargets } from './proxy-targets.js';
+import { type LiveRolloutSource, openSqliteRolloutSource } from './rollout-source.js';
 import { type OpenedFrom, openFrom, relayFrom, type ServeContext } from './serve.js';
 
 /** Request header carrying the sticky key (the first place rollout mode looks, by default). */
@@ -33,7 +33,7 @@ export interface RolloutModeSetup {
   ctx: ServeContext;
   targets: ProxyTargets;
   rollout: NonNullable<ProxyOptions['rollout']>;
-  dbPath: string;
+  db: DbLocation;
   passThroughAuth: boolean;
   log: (line: string) => void;
 }
@@ -60,28 +60,75 @@ export const LIVE_GATES_ACTOR = 'shadowgate proxy (live gates)';
 
 export class RolloutMode {
   private readonly router: Router<Routed, OpenedFrom>;
-  private readonly closers: (() => void)[] = [];
-  /** The rollout's row, when the state comes from the database. */
-  private source: { store: RolloutStore; rolloutId: string; set: (r: RolloutRow) => void } | null = null;
-  private readonly gates: LiveGates | null = null;
+  private gates: LiveGates | null = null;
+  private readonly newGates: (() => LiveGates) | null = null;
+  private rollingBack = false;
+  /** The leader reads every replica's requests from the store (PostgreSQL with recording). */
+  private readonly sharedTimer: NodeJS.Timeout | null = null;
+  private sharedLook: Promise<void> | null = null;
+  private ledShared = false;
 
-  constructor(private readonly s: RolloutModeSetup) {
+  /** Opens the rollout's store (none for a state file), then the router. */
+  static async start(s: RolloutModeSetup): Promise<RolloutMode> {
     const { targets, ctx } = s;
     if (targets.candidate.upstream.api !== targets.baseline.upstream.api)
       throw new UsageError(
         'rollout mode passes answers through as they are: the candidate must speak the same API (kind) as the baseline',
       );
-    const state = this.stateSource();
-    const plan = this.source
-      ? (s.rollout.plan ?? storedPlan(this.source.store, this.source.rolloutId))
-      : s.rollout.plan;
-    if (s.rollout.gateEvery > 0 && plan && this.source)
-      this.gates = new LiveGates({
+    const o = s.rollout;
+    let source: LiveRolloutSource | null = null;
+    if (!o.stateFile)
+      source =
+        s.db.kind === 'sqlite'
+          ? openSqliteRolloutSource({
+              dbPath: s.db.path,
+              rolloutId: o.rolloutId,
+              pollMs: o.pollMs,
+              recordRequests: o.recordRequests,
+              writes: o.recordRequests || o.gateEvery > 0,
+              log: s.log,
+            })
+          : await openPgRolloutSource({
+              url: s.db.url,
+              rolloutId: o.rolloutId,
+              pollMs: o.pollMs,
+              leaderRetryMs: o.leaderRetryMs ?? PROXY_DEFAULTS.leaderRetryMs,
+              recordRequests: o.recordRequests,
+              log: s.log,
+              onStoreError: (op) => ctx.metrics.storeErrors.inc({ op }),
+            });
+    try {
+      return new RolloutMode(s, source);
+    } catch (err) {
+      await source?.close();
+      throw err;
+    }
+  }
+
+  private constructor(
+    private readonly s: RolloutModeSetup,
+    private readonly source: LiveRolloutSource | null,
+  ) {
+    const { targets, ctx } = s;
+    const plan: RolloutPlan | null = s.rollout.plan ?? source?.storedPlan ?? null;
+    if (s.rollout.gateEvery > 0 && plan && source) {
+      const gatesOptions = {
         specs: planGateSpecs(plan),
         confidence: plan.confidence,
         nStar: planTuningN(plan),
         every: s.rollout.gateEvery,
-      });
+      };
+      this.newGates = () => new LiveGates(gatesOptions);
+      this.gates = this.newGates();
+      if (source.sharedRequests) {
+        this.sharedTimer = setInterval(() => {
+          this.sharedLook ??= this.judgeShared().finally(() => {
+            this.sharedLook = null;
+          });
+        }, s.rollout.pollMs);
+        this.sharedTimer.unref();
+      }
+    }
     const pass = s.passThroughAuth;
     this.router = createRouter<Routed, OpenedFrom>({
       baseline: async (r) => {
@@ -98,13 +145,11 @@ export class RolloutMode {
         }
         return from;
       },
-      state,
+      state: source ? () => source.state() : { file: s.rollout.stateFile! },
       onOutcome: (o) => {
         if (o.fallback) ctx.metrics.fallbacks.inc();
       },
-      ...(this.source && s.rollout.recordRequests
-        ? { record: { store: this.source.store, rolloutId: this.source.rolloutId } }
-        : {}),
+      ...(source?.recordStore ? { record: { store: source.recordStore, rolloutId: source.rolloutId } } : {}),
       now: () => ctx.clock.monotonic(),
     });
     this.router.state();
@@ -118,10 +163,30 @@ export class RolloutMode {
     }
   }
 
+  /** 1 when this replica judges the gates and may move the percentage, 0 when another does; null without a store. */
+  leader(): number | null {
+    return this.source ? (this.source.isLeader() ? 1 : 0) : null;
+  }
+
+  /** The rollout followed, for /health. */
+  health(): Record<string, unknown> {
+    if (this.source) return this.source.health();
+    const state = this.router.state();
+    return {
+      store: 'state_file',
+      rollout_id: state.rollout_id ?? null,
+      version: state.version ?? null,
+      percentage: state.percentage,
+      status: state.status ?? null,
+      gate_leader: null,
+    };
+  }
+
   async handle(inbound: InboundRequest, res: ServerResponse): Promise<void> {
     const { ctx } = this.s;
     const key = stickyKeyOf(inbound, this.s.rollout.stickyKey);
-    const percentage = this.router.state().percentage;
+    const state = this.router.state();
+    const percentage = state.percentage;
     const routed: Routed = { inbound, candidateErrorClass: null, candidateEndMono: null };
     const t0 = ctx.clock.monotonic();
     let from: OpenedFrom;
@@ -148,7 +213,9 @@ export class RolloutMode {
       { [SERVED_ARM_HEADER]: arm },
       routed.candidateEndMono ?? inbound.readAtMono,
     );
-    if (this.gates) {
+    // Only the gate leader judges: every replica's requests from the store when they are shared
+    // (judgeShared), else the traffic it serves itself (behind a balancer, a random share of all of it).
+    if (this.gates && !this.sharedTimer && this.source?.isLeader()) {
       const relay = out.relay;
       const fallback = routed.candidateErrorClass !== null;
       const judgement = this.gates.add(
@@ -166,93 +233,76 @@ export class RolloutMode {
         },
         percentage,
       );
-      if (judgement?.decision === 'rollback') this.rollBack(judgement, percentage);
+      if (judgement?.decision === 'rollback') void this.rollBack(judgement, percentage, state.version ?? 0);
     }
   }
 
-  close(): void {
-    for (const c of this.closers.splice(0)) c();
+  async close(): Promise<void> {
+    if (this.sharedTimer) clearInterval(this.sharedTimer);
+    await this.sharedLook;
+    await this.source?.close();
   }
 
-  /** The gates proved harm: the rollout goes to 0% now, recorded as an automatic move with its evidence. */
-  private rollBack(judgement: StageJudgement, percentage: number): void {
-    const src = this.source;
-    if (!src) return;
+  /** One look of the leader at every replica's requests written since its last look. */
+  private async judgeShared(): Promise<void> {
+    const shared = this.source?.sharedRequests;
+    if (!shared || !this.newGates) return;
+    if (!this.source?.isLeader()) {
+      if (this.ledShared) {
+        // Whoever leads next judges from the start of the percentage; so does this replica if it leads again.
+        this.ledShared = false;
+        shared.reset();
+        this.gates = this.newGates();
+      }
+      return;
+    }
+    this.ledShared = true;
+    let batch: Awaited<ReturnType<typeof shared.next>>;
     try {
-      const after = src.store.changeState(src.rolloutId, {
-        status: 'rolled_back',
-        percentage: 0,
-        at: new Date(this.s.ctx.clock.now()).toISOString(),
-        actor: LIVE_GATES_ACTOR,
-        automatic: true,
-        reason: `live gates at ${percentage}%: ${judgement.reasons.join('; ')}`,
-        evidence: { gates: judgement.gates, srm: judgement.srm },
-        finished: true,
-      });
-      src.set(after);
+      batch = await shared.next();
+    } catch (err) {
+      this.s.ctx.metrics.storeErrors.inc({ op: 'read_requests' });
+      this.s.log(`reading the routed requests of ${this.source.rolloutId} failed: ${(err as Error).message}`);
+      return;
+    }
+    const gates = this.gates!;
+    for (const row of batch.rows) {
+      const judgement = gates.add(row, batch.percentage);
+      if (judgement?.decision === 'rollback') {
+        await this.rollBack(judgement, batch.percentage, batch.version);
+        return;
+      }
+    }
+  }
+
+  /**
+   * The gates proved harm: the rollout goes to 0% now, recorded as an automatic move with its evidence.
+   * Refused, and only logged, when this replica lost the gate lock or the rollout moved since `fromVersion`.
+   */
+  private async rollBack(judgement: StageJudgement, percentage: number, fromVersion: number): Promise<void> {
+    const src = this.source;
+    if (!src || this.rollingBack) return;
+    this.rollingBack = true;
+    try {
+      const after = await src.move(
+        {
+          status: 'rolled_back',
+          percentage: 0,
+          at: new Date(this.s.ctx.clock.now()).toISOString(),
+          actor: LIVE_GATES_ACTOR,
+          automatic: true,
+          reason: `live gates at ${percentage}%: ${judgement.reasons.join('; ')}`,
+          evidence: { gates: judgement.gates, srm: judgement.srm },
+          finished: true,
+        },
+        fromVersion,
+      );
       this.s.log(`rollout ${after.id} rolled back by the live gates: ${judgement.reasons.join('; ')}`);
     } catch (err) {
       this.s.log(`rolling back ${src.rolloutId} failed: ${(err as Error).message}`);
+    } finally {
+      this.rollingBack = false;
     }
-  }
-
-  /** The router's state: the rollout's row polled every pollMs, or the state file. */
-  private stateSource(): RouterStateSource {
-    const o = this.s.rollout;
-    if (o.stateFile) return { file: o.stateFile };
-    const writes = o.recordRequests || o.gateEvery > 0;
-    const db = openStore(this.s.dbPath, { readonly: !writes });
-    const store = new RolloutStore(db);
-    const rollout = resolveRollout(store, o.rolloutId ?? undefined, this.s.dbPath);
-    const toState = (r: RolloutRow): RouterState => ({
-      rollout_id: r.id,
-      version: r.version,
-      percentage: r.percentage,
-      salt: r.salt,
-      hash_version: r.hash_version,
-      status: r.status,
-    });
-    let current = toState(rollout);
-    this.source = {
-      store,
-      rolloutId: rollout.id,
-      set: (r) => {
-        current = toState(r);
-      },
-    };
-    const poll = setInterval(() => {
-      try {
-        const r = store.getRollout(rollout.id);
-        if (r && r.version !== current.version) {
-          current = toState(r);
-          this.s.log(`rollout ${r.id}: ${r.status} at ${r.percentage}% (version ${r.version})`);
-        }
-        if (o.recordRequests) store.flush();
-      } catch (err) {
-        this.s.log(`reading rollout ${rollout.id} failed: ${(err as Error).message}`);
-      }
-    }, o.pollMs);
-    poll.unref();
-    this.closers.push(() => {
-      clearInterval(poll);
-      try {
-        if (o.recordRequests) store.flush();
-      } finally {
-        db.close();
-      }
-    });
-    return () => current;
-  }
-}
-
-/** The plan stored with the rollout, when it is a whole plan (a rehearsal's); null otherwise. */
-function storedPlan(store: RolloutStore, rolloutId: string): RolloutPlan | null {
-  const row = store.getRollout(rolloutId);
-  if (!row) return null;
-  try {
-    return validatePlan(JSON.parse(row.plan_json), `rollout ${rolloutId}`);
-  } catch {
-    return null;
   }
 }
 

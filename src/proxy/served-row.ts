@@ -4,13 +4,19 @@
  * `gate` read live traffic as they read a replay.
  */
 import type { ModelConfig } from '../config/types.js';
-import { costUsd } from '../pricing/cost.js';
+import { costUsd, estimateInputTokens, maxOutputTokens } from '../pricing/cost.js';
+import {
+  type AttemptCostBasis,
+  estimatedFailureCostUsd,
+  type FailedAttempt,
+} from '../pricing/failure-cost.js';
 import type { ParsedAnswer } from '../providers/protocol-adapter.js';
 import type { ChatRequest, Usage } from '../providers/types.js';
 import { estimateUsage } from '../providers/usage.js';
 import type { AttemptEvent } from '../retry/execute.js';
 import { comparedAnswer } from '../runner/pair-similarity.js';
 import { redactedErrorMessage, redactedToolCalls } from '../runner/redaction.js';
+import type { ErrorClass } from '../shared/outcome-class.js';
 import { sha256Hex } from '../shared/sha256-hex.js';
 import { isValidJson } from '../stats/output-agreement.js';
 import type { Arm, AttemptRow, RequestRow } from '../store/rows.js';
@@ -41,6 +47,11 @@ export interface ServedRows {
   row: RequestRow;
   /** The answer compared with the mirrors (text, then tool calls); null when it failed. */
   answer: string | null;
+  /**
+   * What the answer's attempts cost, USD: reported usage, plus the estimate of each failed attempt the
+   * provider may have billed (marked `attempts.cost_estimated`), as a replay books it. The run's spend.
+   */
+  spentUsd: number;
 }
 
 /** The rows of one served answer. */
@@ -62,14 +73,38 @@ export function servedRows(s: ServedAnswer): ServedRows {
     cost_usd: s.prices ? 0 : null,
     idempotency_key: null,
   };
-  const attemptRows = attempts.map((e) => attemptRow(s, e));
+  let failureBasis: AttemptCostBasis | null = null;
+  const basis = (prices: ModelConfig): AttemptCostBasis =>
+    (failureBasis ??= {
+      estimatedInputTokens: estimateInputTokens(s.request),
+      maxOutputTokens: maxOutputTokens(s.request),
+      prices,
+    });
+  const failureCost = (f: FailedAttempt): number | null =>
+    s.prices ? estimatedFailureCostUsd(f, basis(s.prices)) : null;
+  const attemptRows = attempts.map((e) =>
+    attemptRow(
+      s,
+      e,
+      e.failure
+        ? failureCost({
+            errorClass: e.failure.errorClass,
+            bytesArrived: e.failure.headersMs != null || e.failure.ttftMs != null,
+            streamed: s.request.stream === true,
+            abandoned: e.abandoned,
+            partialOutputText: e.failure.partialOutputText,
+          })
+        : null,
+    ),
+  );
+  const spent = () => attemptRows.reduce((t, a) => t + (a.cost_usd ?? 0), 0);
   if (!opened.ok) {
     const f = opened.failure;
     base.error_class = opened.errorClass;
     base.error_message = s.redact ? redactedErrorMessage(f) : f.message;
     base.http_status = f.status;
     base.latency_ms = attempts.reduce((t, a) => t + a.durationMs + a.delayBeforeMs, 0);
-    return { attempts: attemptRows, row: base, answer: null };
+    return { attempts: attemptRows, row: base, answer: null, spentUsd: spent() };
   }
   base.http_status = opened.status;
   const last = attemptRows[attemptRows.length - 1];
@@ -87,8 +122,20 @@ export function servedRows(s: ServedAnswer): ServedRows {
     base.error_message = relay?.complete
       ? `answer could not be read back: ${tap?.problem ?? 'unknown'}`
       : `the answer broke off after ${relay?.bytes ?? 0} bytes`;
-    if (last) last.error_class = base.error_class;
-    return { attempts: attemptRows, row: base, answer: null };
+    if (last) {
+      last.error_class = base.error_class;
+      // The provider answered 2xx and sent bytes: what it generated is billed even though the answer broke.
+      const cost = failureCost({
+        errorClass: base.error_class as ErrorClass,
+        bytesArrived: true,
+        streamed: s.streamed,
+        abandoned: false,
+        partialOutputText: tap?.partialOutputText ?? null,
+      });
+      last.cost_usd = cost;
+      last.cost_estimated = cost === null ? null : cost > 0;
+    }
+    return { attempts: attemptRows, row: base, answer: null, spentUsd: spent() };
   }
   let usage: Usage | null = answer.usage;
   let usageSource = 'reported';
@@ -126,11 +173,13 @@ export function servedRows(s: ServedAnswer): ServedRows {
     last.input_tokens = usage.inputTokens;
     last.output_tokens = usage.outputTokens;
     last.cost_usd = cost;
+    last.cost_estimated = cost === null ? null : false;
   }
-  return { attempts: attemptRows, row: base, answer: compared };
+  return { attempts: attemptRows, row: base, answer: compared, spentUsd: spent() };
 }
 
-function attemptRow(s: ServedAnswer, e: AttemptEvent): AttemptRow {
+/** `failureCostUsd`: the failed attempt's estimate (null without prices or for a success). */
+function attemptRow(s: ServedAnswer, e: AttemptEvent, failureCostUsd: number | null): AttemptRow {
   const f = e.failure;
   return {
     run_id: s.runId,
@@ -149,7 +198,8 @@ function attemptRow(s: ServedAnswer, e: AttemptEvent): AttemptRow {
     request_id: f?.requestId ?? null,
     input_tokens: null,
     output_tokens: null,
-    cost_usd: s.prices && e.errorClass !== null ? 0 : null,
+    cost_usd: failureCostUsd,
+    cost_estimated: failureCostUsd === null ? null : failureCostUsd > 0,
   };
 }
 

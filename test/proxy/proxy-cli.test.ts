@@ -52,6 +52,23 @@ describe('shadowgate proxy flags', () => {
     }
   });
 
+  it('a PostgreSQL store that is not there is one line and exit 2, its password hidden, in every mode that reads it', async (t) => {
+    const dir = tempDir(t);
+    writeConfig(join(dir, 'exp.json'), simConfigInput('http://127.0.0.1:9/v1', 'http://127.0.0.1:9/v1'));
+    const url = 'postgres://sg:s3cret-pw@127.0.0.1:1/nowhere';
+    for (const [extra, env] of [
+      [['--db', url], {}],
+      [['--mode', 'rollout', '--rollout', 'latest'], { SHADOWGATE_DB: url }],
+    ] as const) {
+      const r = await cli(['proxy', '--config', 'exp.json', '--port', '0', ...extra], dir, env);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\)/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(!r.stderr.includes('s3cret-pw'), 'no password in the message');
+      assert.equal(r.stdout, '', 'nothing listened');
+    }
+  });
+
   it('a provider key variable that is unset is named, never printed', async (t) => {
     const dir = tempDir(t);
     writeConfig(

@@ -2,11 +2,12 @@
  * Fixtures for proxy tests: a proxy started in-process in front of loopback
  * simulators or scripted servers, closed (drained) when the test ends.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import OpenAI from 'openai';
 import type { ExperimentConfig } from '../../src/config/types.js';
-import { PROXY_DEFAULTS, type ProxyOptions } from '../../src/proxy/proxy-options.js';
-import { type ProxyServer, startProxy } from '../../src/proxy/proxy-server.js';
+// The library API (src/index.ts), as an embedding application imports it.
+import { PROXY_DEFAULTS, type ProxyOptions, type ProxyServer, startProxy } from '../../src/index.js';
 import { seededRng, systemClock } from '../../src/shared/clock.js';
 
 export function proxyOptions(over: Partial<ProxyOptions> = {}): ProxyOptions {
@@ -101,4 +102,13 @@ export const CHAT = {
 
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every 10 ms until it holds; fails after 5 s. */
+export async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  const since = performance.now();
+  while (!(await check())) {
+    if (performance.now() - since > 5000) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { estimateInputTokens } from '../../src/pricing/cost.js';
+import { estimateTextTokens } from '../../src/pricing/estimate-tokens.js';
 import { AnswerTap } from '../../src/proxy/answer-tap.js';
 import type { OpenResult, RelayResult } from '../../src/proxy/pass-through.js';
 import { type ServedAnswer, servedRows } from '../../src/proxy/served-row.js';
@@ -105,6 +107,70 @@ describe('servedRows', () => {
       ],
     );
     assert.equal(attempts[1]!.cost_usd, row.cost_usd);
+    // An HTTP 503 is not billed: booked at $0, not estimated.
+    assert.equal(attempts[0]!.cost_usd, 0);
+    assert.equal(attempts[0]!.cost_estimated, false);
+  });
+
+  it('failed attempts the provider may have billed are costed as a replay costs them, not at $0', () => {
+    const request = { ...REQUEST, max_tokens: 100 };
+    const timedOut: AttemptEvent = {
+      ...attempt(1, 'timeout_body', 200),
+      failure: {
+        errorClass: 'timeout_body',
+        status: 200,
+        headers: {},
+        message: 'body timeout',
+        headersMs: 4,
+        ttftMs: null,
+      },
+    };
+    const opened: OpenResult = {
+      ok: false,
+      errorClass: 'timeout_body',
+      failure: timedOut.failure!,
+      response: null,
+      attempts: [timedOut, attempt(2, 'http_5xx', 503)],
+      startMono: 0,
+    };
+    const { row, attempts, spentUsd } = base(opened, null, null, { request, streamed: false });
+    // A whole (JSON) answer that timed out after its headers may have been generated to its cap.
+    const worstUsd = (estimateInputTokens(request) * 2 + 100 * 8) / 1e6;
+    assert.ok(worstUsd > 0);
+    assert.equal(attempts[0]!.cost_usd, worstUsd);
+    assert.equal(attempts[0]!.cost_estimated, true);
+    assert.equal(attempts[1]!.cost_usd, 0);
+    assert.equal(attempts[1]!.cost_estimated, false);
+    // The final row keeps reported usage only ($0); the estimate is the run's spend.
+    assert.equal(row.cost_usd, 0);
+    assert.equal(spentUsd, worstUsd);
+  });
+
+  it('a stream that broke off after its headers is costed by what it had streamed', () => {
+    const request = { ...REQUEST, stream: true, max_tokens: 100 };
+    const opened: OpenResult = {
+      ok: true,
+      status: 200,
+      headers: {},
+      body: null as never,
+      attempts: [attempt(1, null, null)],
+      sentAtMono: 0,
+      headersAtMono: 5,
+      startMono: 0,
+    };
+    const relay: RelayResult = {
+      complete: false,
+      firstChunkAtMono: 10,
+      endAtMono: 50,
+      bytes: 40,
+      error: new Error('reset'),
+    };
+    const { attempts, spentUsd } = base(opened, relay, STREAM.slice(0, 1), { request });
+    const expected = (estimateInputTokens(request) * 2 + estimateTextTokens('Hel') * 8) / 1e6;
+    assert.equal(attempts[0]!.error_class, 'stream_interrupted');
+    assert.equal(attempts[0]!.cost_usd, expected);
+    assert.equal(attempts[0]!.cost_estimated, true);
+    assert.equal(spentUsd, expected);
   });
 
   it('the engine gave up: an error row with the last failure, redacted when asked', () => {

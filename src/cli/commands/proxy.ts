@@ -7,6 +7,8 @@ import { compileRedactPatterns } from '../../proxy/recorder.js';
 import { loadPlan } from '../../rollout/plan.js';
 import { systemClock } from '../../shared/clock.js';
 import { UsageError } from '../../shared/errors.js';
+import type { DbLocation } from '../../store/db-url.js';
+import { dbLabel, dbLocation, dbOptionDescription } from '../db-option.js';
 import type { CommandContext } from '../io.js';
 
 interface ProxyArgs {
@@ -14,7 +16,7 @@ interface ProxyArgs {
   mode: string;
   host: string;
   port: number;
-  db: string;
+  db?: string;
   label?: string;
   redact: boolean;
   seed: number;
@@ -36,6 +38,7 @@ interface ProxyArgs {
   rollout?: string;
   stateFile?: string;
   statePollMs: number;
+  leaderRetryMs: number;
   stickyKey: string[];
   recordRollout: boolean;
   plan?: string;
@@ -69,8 +72,7 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
         })
         .option('db', {
           type: 'string',
-          default: './shadowgate.db',
-          describe: 'SQLite file: the live shadow run, the rollout',
+          describe: dbOptionDescription('the live shadow run, the rollout (PostgreSQL: shared by replicas)'),
         })
         .option('label', { type: 'string', describe: 'free text stored with the live shadow run' })
         .option('redact', {
@@ -160,6 +162,11 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
           type: 'string',
           describe: 'rollout mode: the rollout id in --db (or latest) whose percentage is followed',
         })
+        .option('leader-retry-ms', {
+          type: 'number',
+          default: PROXY_DEFAULTS.leaderRetryMs,
+          describe: 'rollout mode on PostgreSQL: how often a replica tries for the gate lock',
+        })
         .option('state-file', {
           type: 'string',
           describe: 'rollout mode: a state document (rollout state --out) instead of --rollout',
@@ -167,7 +174,8 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
         .option('state-poll-ms', {
           type: 'number',
           default: PROXY_DEFAULTS.statePollMs,
-          describe: 'how often the rollout percentage is re-read from --db',
+          describe:
+            'how often the rollout percentage is re-read from --db (PostgreSQL: the fallback behind LISTEN/NOTIFY)',
         })
         .option('sticky-key', {
           type: 'string',
@@ -198,7 +206,8 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
         ) as unknown as Argv<ProxyArgs>,
     handler: async (argv: ArgumentsCamelCase<ProxyArgs>) => {
       const { io } = ctx;
-      const options = proxyOptions(argv, io.cwd);
+      const location = dbLocation(io, argv.db);
+      const options = proxyOptions(argv, io.cwd, location);
       const config = loadConfig(resolve(io.cwd, argv.config));
       const clock = io.clock ?? systemClock;
       if (io.signal?.aborted) return;
@@ -210,7 +219,7 @@ export function proxyCommand(ctx: CommandContext): CommandModule<object, ProxyAr
       });
       io.stdout.write(`listening ${proxy.url}\n`);
       io.stderr.write(
-        `proxy: ${options.mode} mode${proxy.runId ? `, live shadow run ${proxy.runId} in ${options.dbPath}` : ''}; clients use ${proxy.url}/v1\n`,
+        `proxy: ${options.mode} mode${proxy.runId ? `, live shadow run ${proxy.runId} in ${dbLabel(io, argv.db, location)}` : ''}; clients use ${proxy.url}/v1\n`,
       );
       await new Promise<void>((done) => {
         const signal = io.signal;
@@ -240,8 +249,8 @@ function positiveInt(v: number, flag: string, min = 1): number {
   return v;
 }
 
-/** The flags as a ProxyOptions; a UsageError naming the flag for a bad value. */
-export function proxyOptions(argv: ProxyArgs, cwd: string): ProxyOptions {
+/** The flags as a ProxyOptions; a UsageError naming the flag for a bad value. `db`: --db or SHADOWGATE_DB. */
+export function proxyOptions(argv: ProxyArgs, cwd: string, db: DbLocation): ProxyOptions {
   const mode = argv.mode as ProxyMode;
   if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535)
     throw new UsageError('--port: must be an integer from 0 to 65535');
@@ -255,7 +264,7 @@ export function proxyOptions(argv: ProxyArgs, cwd: string): ProxyOptions {
     mode,
     host: argv.host,
     port: argv.port,
-    dbPath: resolve(cwd, argv.db),
+    dbPath: db.kind === 'sqlite' ? db.path : db.url,
     label: argv.label ?? null,
     redact: argv.redact,
     seed: argv.seed,
@@ -285,6 +294,7 @@ export function proxyOptions(argv: ProxyArgs, cwd: string): ProxyOptions {
             rolloutId: argv.rollout ?? null,
             stateFile: argv.stateFile ? resolve(cwd, argv.stateFile) : null,
             pollMs: positiveInt(argv.statePollMs, 'state-poll-ms'),
+            leaderRetryMs: positiveInt(argv.leaderRetryMs, 'leader-retry-ms', 10),
             stickyKey: argv.stickyKey,
             recordRequests: argv.recordRollout,
             plan: argv.plan ? loadPlan(resolve(cwd, argv.plan)) : null,

@@ -26,6 +26,9 @@ import { SerialQueue } from './serial-queue.js';
 
 type Value = string | number | null;
 
+/** The first key of appendRequests' transaction lock ('SG' 3); the second is hashtext(rollout id). */
+const SEQ_LOCK_NAMESPACE = 0x5347_0003;
+
 export class PgRolloutStore implements RolloutWriter {
   private pending: Value[][] = [];
   private readonly batchSize: number;
@@ -212,6 +215,56 @@ export class PgRolloutStore implements RolloutWriter {
 
   close(): Promise<void> {
     return this.flush();
+  }
+
+  /**
+   * Live traffic from proxy replicas (stage 0): the rows numbered after the rollout's highest seq, in one
+   * transaction holding the rollout's seq lock, so replicas appending at once never share (and so never
+   * lose) a seq. Each row's own `seq` is ignored.
+   */
+  appendRequests(rolloutId: string, rows: readonly RolloutRequestRow[]): Promise<void> {
+    if (rows.length === 0) return this.queue.run(async () => {});
+    return this.transaction(async () => {
+      await this.client.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [
+        SEQ_LOCK_NAMESPACE,
+        rolloutId,
+      ]);
+      const max = (
+        await this.client.query<{ max: number | null }>(
+          'SELECT MAX(seq) AS max FROM rollout_requests WHERE rollout_id = $1',
+          [rolloutId],
+        )
+      ).rows[0]!.max;
+      const first = max === null ? 0 : max + 1;
+      const values = rows.map((row, i) =>
+        ROLLOUT_REQUEST_COLUMNS.map((c) =>
+          c === 'seq' ? first + i : c === 'rollout_id' ? rolloutId : ((row[c] ?? null) as Value),
+        ),
+      );
+      await this.client.query(
+        this.insertSql,
+        ROLLOUT_REQUEST_COLUMNS.map((_, c) => values.map((row) => row[c]!)),
+      );
+    });
+  }
+
+  /**
+   * Live traffic (stage 0) written after `afterSeq` by any replica, started at or after `sinceIso` (when the
+   * percentage in force took effect), in seq order: what the gate leader judges.
+   */
+  liveRequestsAfter(
+    rolloutId: string,
+    afterSeq: number,
+    sinceIso: string,
+    limit = 5000,
+  ): Promise<(JudgedRequest & { seq: number })[]> {
+    return this.rows<JudgedRequest & { seq: number }>(
+      `SELECT seq, stage, routed_arm, served_arm, fallback, candidate_error_class, outcome, latency_ms, ttft_ms,
+         cost_usd, sticky_key_hash
+       FROM rollout_requests WHERE rollout_id = $1 AND seq > $2 AND stage = 0 AND started_at >= $3
+       ORDER BY seq LIMIT $4`,
+      [rolloutId, afterSeq, sinceIso, limit],
+    );
   }
 
   private throwDeferred(): void {
