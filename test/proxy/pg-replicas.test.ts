@@ -5,8 +5,10 @@
  * lock, and `kill -9` of that one hands the lock to the other. The requests
  * both route land in `rollout_requests`, none lost to a seq both chose.
  *
- * The moves are made with changeRolloutState (src/store/pg/pg-rollout-state.ts),
- * the function `rollout set/rollback --db postgres://` calls.
+ * The moves are made by the spawned `shadowgate rollout set 50` and
+ * `shadowgate rollout rollback --db postgres://...`, as an operator makes them;
+ * the time to reach a replica runs from the move's own timestamp (taken by
+ * the CLI just before it commits) to the replica's /health showing it.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -66,19 +68,6 @@ async function servedArm(url: string, key: string): Promise<string | null> {
 }
 
 /** Polls every replica's /health every 5 ms until each reports `version`; the slowest one's delay, ms. */
-async function msUntilAll(urls: string[], version: number, since: number): Promise<number> {
-  const reached = await Promise.all(
-    urls.map(async (url) => {
-      for (;;) {
-        if ((await health(url)).rollout.version >= version) return performance.now() - since;
-        if (performance.now() - since > 5000) assert.fail(`${url} never reached version ${version}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }),
-  );
-  return Math.max(...reached);
-}
-
 const at = () => new Date().toISOString();
 const moveTo = (percentage: number, status: 'running' | 'rolled_back') => ({
   status,
@@ -153,6 +142,36 @@ describe('proxy replicas on PostgreSQL', () => {
     return Promise.all([spawnOne(), spawnOne()]);
   }
 
+  /**
+   * Runs `shadowgate rollout ARGS --rollout ROLLOUT` against the database and
+   * returns the ms from the move's timestamp (rollouts.updated_at) until every
+   * replica's /health shows `version`. Replicas are watched while the CLI runs.
+   */
+  async function moveByCli(dir: string, urls: string[], args: string[], version: number): Promise<number> {
+    const seenAt = Promise.all(
+      urls.map(async (url) => {
+        const until = Date.now() + 15_000;
+        while ((await health(url)).rollout.version < version) {
+          if (Date.now() > until) assert.fail(`${url} never reached version ${version}`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        return Date.now();
+      }),
+    );
+    const cli = runChild(['rollout', ...args, '--rollout', ROLLOUT, '--actor', 'alice'], dir, {
+      SHADOWGATE_DB: scratch.url,
+    });
+    const { code } = await cli.exited;
+    assert.equal(code, 0, cli.out().stderr);
+    const reached = Math.max(...(await seenAt));
+    const row = await client.query<{ updated_at: string; version: number }>(
+      'SELECT updated_at, version FROM rollouts WHERE id = $1',
+      [ROLLOUT],
+    );
+    assert.equal(Number(row.rows[0]!.version), version);
+    return reached - Date.parse(row.rows[0]!.updated_at);
+  }
+
   it('a move to 50% and a rollback reach both replicas within 1 s; kill -9 of the gate leader hands the lock over', async (t) => {
     const dir = tempDir(t);
     const [a, b] = await replicas(t, dir);
@@ -170,20 +189,19 @@ describe('proxy replicas on PostgreSQL', () => {
     }
     for (const url of urls) assert.equal(await servedArm(url, key), 'baseline');
 
-    let since = performance.now();
-    const at50 = await changeRolloutState(client, ROLLOUT, moveTo(50, 'running'));
-    const commitMs = performance.now() - since;
-    const setMs = await msUntilAll(urls, at50.version, since);
-    assert.ok(setMs < 1000, `50% reached both replicas after ${setMs.toFixed(0)} ms`);
+    const version = (await health(urls[0]!)).rollout.version;
+    const setMs = await moveByCli(dir, urls, ['set', '50', '--reason', 'half'], version + 1);
+    assert.ok(setMs < 1000, `50% reached both replicas ${setMs.toFixed(0)} ms after the move`);
     for (const url of urls) {
       assert.equal((await health(url)).rollout.percentage, 50);
       assert.equal(await servedArm(url, key), 'candidate');
     }
 
-    since = performance.now();
-    const back = await changeRolloutState(client, ROLLOUT, moveTo(0, 'rolled_back'));
-    const rollbackMs = await msUntilAll(urls, back.version, since);
-    assert.ok(rollbackMs < 1000, `the rollback reached both replicas after ${rollbackMs.toFixed(0)} ms`);
+    const rollbackMs = await moveByCli(dir, urls, ['rollback', '--reason', 'pager'], version + 2);
+    assert.ok(
+      rollbackMs < 1000,
+      `the rollback reached both replicas ${rollbackMs.toFixed(0)} ms after the move`,
+    );
     for (const url of urls) {
       const h = await health(url);
       assert.equal(h.rollout.percentage, 0);
@@ -201,7 +219,7 @@ describe('proxy replicas on PostgreSQL', () => {
     const follower = states[0] ? b! : a!;
     assert.equal(await leaderGauge(leader.url), 1);
     assert.equal(await leaderGauge(follower.url), 0);
-    since = performance.now();
+    const since = performance.now();
     leader.child.kill('SIGKILL');
     await leader.exited;
     for (;;) {
@@ -212,7 +230,7 @@ describe('proxy replicas on PostgreSQL', () => {
     const takeoverMs = performance.now() - since;
     assert.equal(await leaderGauge(follower.url), 1);
     t.diagnostic(
-      `set committed in ${commitMs.toFixed(0)} ms and reached both in ${setMs.toFixed(0)} ms, rollback in ${rollbackMs.toFixed(0)} ms, takeover in ${takeoverMs.toFixed(0)} ms`,
+      `a spawned rollout set reached both in ${setMs.toFixed(0)} ms, the rollback in ${rollbackMs.toFixed(0)} ms, takeover in ${takeoverMs.toFixed(0)} ms`,
     );
     assert.match(follower.out().stderr, /gate leader for rollout ro-pg/);
   });
