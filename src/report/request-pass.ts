@@ -12,17 +12,14 @@
  * the counting in SQL and streams the pairs (src/store/pg/pg-report-queries.ts).
  */
 import type { Database } from 'better-sqlite3';
+import type { PairedArm, PairedRow, RequestGroup, RequestScan } from '../store/report-queries.js';
 import {
   armRequestCounts,
-  type PairedArm,
-  type PairedRow,
   type PromptOrderedRow,
-  type RequestGroup,
-  type RequestScan,
   RequestScanBuilder,
   ROW,
   requestsInPromptOrder,
-} from '../store/report-queries.js';
+} from '../store/request-scan.js';
 import { PairedAccumulator, type PairedStats } from './paired-stats.js';
 
 export interface RequestStats {

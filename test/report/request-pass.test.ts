@@ -14,7 +14,7 @@ import { renderJson } from '../../src/report/render-json.js';
 import { pairedCapacities, sqliteRequestStats } from '../../src/report/request-pass.js';
 import { buildShadowReport } from '../../src/report/shadow-model.js';
 import { openStore } from '../../src/store/open-store.js';
-import { requestsInPromptOrder, scanRequests } from '../../src/store/report-queries.js';
+import { requestsInPromptOrder, scanRequests } from '../../src/store/request-scan.js';
 import { writeFixture } from './fixture-db.js';
 import { writeSyntheticRun } from './synthetic-run.js';
 

@@ -20,7 +20,6 @@ import {
   type ArmName,
   type ArmTimings,
   type BreakerOpenings,
-  compareGroups,
   type DivergentTexts,
   type PairedArm,
   type PairedRow,
@@ -29,6 +28,7 @@ import {
   type RunRecord,
   responseModelMatches,
 } from '../report-queries.js';
+import { compareGroups } from '../request-scan.js';
 
 interface GroupRow {
   arm: ArmName;

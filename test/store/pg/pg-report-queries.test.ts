@@ -25,8 +25,8 @@ import {
   pairedRows,
   type RequestGroup,
   type RequestScan,
-  scanRequests,
 } from '../../../src/store/report-queries.js';
+import { scanRequests } from '../../../src/store/request-scan.js';
 import { listRuns } from '../../../src/store/run-queries.js';
 import { writeFixture } from '../../report/fixture-db.js';
 import { writeSyntheticRun } from '../../report/synthetic-run.js';
