@@ -79,8 +79,23 @@ export interface BenchOptions {
   cpuProfDir: string | null;
   /** Also write the JSON result to this file. */
   outFile: string | null;
+  /**
+   * `--report-db PATH`: the report section times this SQLite file's latest
+   * shadow run instead of the scale section's largest db (so the report can
+   * be re-timed without replaying 1M requests again).
+   */
+  reportDb: string | null;
+  /**
+   * `--pg URL`: an admin URL of a PostgreSQL server; the report section copies
+   * its db into a scratch database there and times the report from it too.
+   * `--pg none` skips that. Default postgres://root@127.0.0.1:5432/postgres.
+   */
+  pgAdminUrl: string | null;
   sizes: BenchSizes;
 }
+
+/** The PostgreSQL server the report section uses unless told otherwise. */
+export const DEFAULT_PG_ADMIN_URL = 'postgres://root@127.0.0.1:5432/postgres';
 
 /** Parses `run.js` flags; throws an Error with a one-line message on a bad flag. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -91,6 +106,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let workDir: string | null = null;
   let cpuProfDir: string | null = null;
   let outFile: string | null = null;
+  let reportDb: string | null = null;
+  let pgAdminUrl: string | null = DEFAULT_PG_ADMIN_URL;
   const scaleOverride: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -130,6 +147,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--out':
         outFile = value();
         break;
+      case '--report-db':
+        reportDb = value();
+        break;
+      case '--pg': {
+        const url = value();
+        pgAdminUrl = url === 'none' ? null : url;
+        break;
+      }
       case '--scale':
         for (const s of value().split(',')) {
           const n = Number(s.replace(/_/g, ''));
@@ -139,7 +164,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       default:
         throw new Error(
-          `unknown flag ${arg} (flags: --quick --json --only LIST --scale N,N --work-dir DIR --keep --cpu-prof DIR --out FILE)`,
+          `unknown flag ${arg} (flags: --quick --json --only LIST --scale N,N --work-dir DIR --keep --cpu-prof DIR --out FILE --report-db PATH --pg URL|none)`,
         );
     }
   }
@@ -148,5 +173,5 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     ...base,
     scalePrompts: scaleOverride.length > 0 ? scaleOverride : base.scalePrompts,
   };
-  return { quick, json, sections, workDir, keep, cpuProfDir, outFile, sizes };
+  return { quick, json, sections, workDir, keep, cpuProfDir, outFile, reportDb, pgAdminUrl, sizes };
 }

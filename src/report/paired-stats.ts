@@ -160,22 +160,15 @@ export class PairedAccumulator {
 
   add(row: PairedRow): void {
     const { outcomes, firstAttempts, attempts, ok, tools, capacity } = this;
-    const [promptId, bOk, oOk, bLat, oLat, bIn, oIn, sim, bCost, oCost, bTokens, jsonAgree, finishAgree] =
-      row;
-    const [bTools, oTools, bClass, oClass, bAttempts, oAttempts, bTtft, oTtft] = row.slice(13) as [
-      string | null,
-      string | null,
-      string | null,
-      string | null,
-      number,
-      number,
-      number | null,
-      number | null,
-    ];
-    if ((!bOk && isEngineRefusal(bClass)) || (!oOk && isEngineRefusal(oClass))) {
+    const bOk = row[1];
+    const oOk = row[2];
+    // Read by position, not destructured: this runs once per pair of a million-request run.
+    if ((!bOk && isEngineRefusal(row[15])) || (!oOk && isEngineRefusal(row[16]))) {
       this.refusedPairs++;
       return;
     }
+    const bAttempts = row[17];
+    const oAttempts = row[18];
     count(outcomes, !bOk, !oOk);
     count(firstAttempts, !bOk || bAttempts > 1, !oOk || oAttempts > 1);
     const diff = oAttempts - bAttempts;
@@ -185,6 +178,25 @@ export class PairedAccumulator {
     attempts.baseline += bAttempts;
     attempts.other += oAttempts;
     if (!bOk || !oOk) return;
+    const [
+      promptId,
+      ,
+      ,
+      bLat,
+      oLat,
+      bIn,
+      oIn,
+      sim,
+      bCost,
+      oCost,
+      bTokens,
+      jsonAgree,
+      finishAgree,
+      bTools,
+      oTools,
+    ] = row;
+    const bTtft = row[19];
+    const oTtft = row[20];
     ok.n++;
     if (bCost !== null && oCost !== null) {
       ok.costedN++;

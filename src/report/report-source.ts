@@ -32,16 +32,12 @@ import {
   divergentTexts,
   findRun,
   listRunIds,
-  type PairedArm,
-  type PairedRow,
-  pairedRows,
-  type RequestScan,
   type RunRecord,
-  scanRequests,
 } from '../store/report-queries.js';
 import { RolloutStore } from '../store/rollout-store.js';
 import { listRuns, type RunSummary } from '../store/run-queries.js';
 import { listRunShards, pgListRunShards, type RunShardRow } from '../store/run-shards.js';
+import { foldRequestStats, type RequestStats, sqliteRequestStats } from './request-pass.js';
 import type { RolloutReportSource } from './rollout-model.js';
 
 export interface ReportSource {
@@ -52,22 +48,17 @@ export interface ReportSource {
   listRuns(): Promise<RunSummary[]>;
   /** The shards of every sharded run, by run id (`shadowgate runs`). */
   listRunShards(): Promise<Map<string, RunShardRow[]>>;
-  scanRequests(runId: string): Promise<RequestScan>;
+  /**
+   * The run's request groups and timings and its paired figures, read in the
+   * canonical order (by prompt_id, then arm) on both stores (src/report/request-pass.ts).
+   */
+  requestStats(runId: string, topDivergent: number): Promise<RequestStats>;
   failureSpend(runId: string): Promise<FailureSpendRow[]>;
   instrumentJson(runId: string): Promise<string | null>;
   breakerOpenings(runId: string): Promise<BreakerOpenings[]>;
-  /**
-   * The prompts both the baseline and `other` recorded, in batches, in the
-   * store's order (see pgPairedRows). Nothing else may be asked of the
-   * source until the iteration ends.
-   */
-  pairedRows(runId: string, other: PairedArm): AsyncIterable<readonly PairedRow[]>;
   divergentTexts(runId: string, promptIds: string[], excerptChars: number): Promise<DivergentTexts[]>;
   close(): Promise<void>;
 }
-
-/** Rows handed over at a time by the SQLite source's pairedRows. */
-const SQLITE_BATCH_ROWS = 4096;
 
 /** A SQLite database as a source; close() closes `db`. */
 export function sqliteReportSource(db: Database): ReportSource {
@@ -76,21 +67,10 @@ export function sqliteReportSource(db: Database): ReportSource {
     listRunIds: async (kind) => listRunIds(db, kind),
     listRuns: async () => listRuns(db),
     listRunShards: async () => listRunShards(db),
-    scanRequests: async (runId) => scanRequests(db, runId),
+    requestStats: async (runId, topDivergent) => sqliteRequestStats(db, runId, topDivergent),
     failureSpend: async (runId) => failureSpend(db, runId),
     instrumentJson: async (runId) => readInstrumentJson(db, runId),
     breakerOpenings: async (runId) => breakerOpenings(db, runId),
-    pairedRows: async function* (runId, other) {
-      let batch: PairedRow[] = [];
-      for (const row of pairedRows(db, runId, other)) {
-        batch.push(row);
-        if (batch.length === SQLITE_BATCH_ROWS) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-    },
     divergentTexts: async (runId, promptIds, excerptChars) =>
       divergentTexts(db, runId, promptIds, excerptChars),
     close: async () => {
@@ -106,11 +86,15 @@ export function pgReportSource(client: pg.Client): ReportSource {
     listRunIds: (kind) => pgListRunIds(client, kind),
     listRuns: () => pgListRuns(client),
     listRunShards: () => pgListRunShards(client),
-    scanRequests: (runId) => pgScanRequests(client, runId),
+    requestStats: async (runId, topDivergent) =>
+      foldRequestStats(
+        await pgScanRequests(client, runId),
+        (other) => pgPairedRows(client, runId, other),
+        topDivergent,
+      ),
     failureSpend: (runId) => pgFailureSpend(client, runId),
     instrumentJson: (runId) => pgInstrumentJson(client, runId),
     breakerOpenings: (runId) => pgBreakerOpenings(client, runId),
-    pairedRows: (runId, other) => pgPairedRows(client, runId, other),
     divergentTexts: (runId, promptIds, excerptChars) =>
       promptIds.length === 0 ? Promise.resolve([]) : pgDivergentTexts(client, runId, promptIds, excerptChars),
     close: () => client.end(),

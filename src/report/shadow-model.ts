@@ -21,19 +21,17 @@ import {
   breakerOpenings,
   divergentTexts,
   findRun,
-  type PairedArm,
   type RequestScan,
   type RunRecord,
-  scanRequests,
 } from '../store/report-queries.js';
 import { armSummary } from './arm-summary.js';
 import { chartData } from './chart-data.js';
 import { type ComparisonReads, compare } from './comparison.js';
 import { gateMetrics, latencyToleranceMs } from './gate-metrics.js';
 import { formatMs } from './number-format.js';
-import { PairedAccumulator, pairedStats } from './paired-stats.js';
 import { priceTable } from './price-table.js';
 import type { ReportSource } from './report-source.js';
+import { sqliteRequestStats } from './request-pass.js';
 import { wasStreaming } from './run-resolution.js';
 import type {
   ArmReport,
@@ -94,10 +92,7 @@ export interface ShadowReads {
 /** Reads the run from a SQLite file and computes the report. Throws when the run does not exist. */
 export function buildShadowReport(db: Database, options: BuildShadowReportOptions): ShadowReport {
   const run = requireRun(findRun(db, options.runId), options);
-  const scan = scanRequests(db, run.id);
-  const { candidate, replica } = pairedCapacities(scan);
-  const paired = pairedStats(db, run.id, 'candidate', candidate, options.topDivergent ?? 10);
-  const replicaStats = replica === null ? null : pairedStats(db, run.id, 'baseline_replica', replica, 0);
+  const { scan, paired, replica } = sqliteRequestStats(db, run.id, options.topDivergent ?? 10);
   const ids = paired.divergent.map((d) => d.promptId);
   return shadowReportFromReads(
     {
@@ -108,7 +103,7 @@ export function buildShadowReport(db: Database, options: BuildShadowReportOption
       breakerOpenings: breakerOpenings(db, run.id),
       comparison: {
         paired,
-        replica: replicaStats,
+        replica,
         divergentTexts: divergentTexts(db, run.id, ids, (options.excerptChars ?? 400) + 1),
       },
     },
@@ -125,15 +120,7 @@ export async function readShadowReport(
   options: BuildShadowReportOptions,
 ): Promise<ShadowReport> {
   const run = requireRun(await source.findRun(options.runId), options);
-  const scan = await source.scanRequests(run.id);
-  const { candidate, replica } = pairedCapacities(scan);
-  const fold = async (other: PairedArm, capacity: number, topK: number) => {
-    const acc = new PairedAccumulator(capacity, topK);
-    for await (const batch of source.pairedRows(run.id, other)) for (const row of batch) acc.add(row);
-    return acc.result();
-  };
-  const paired = await fold('candidate', candidate, options.topDivergent ?? 10);
-  const replicaStats = replica === null ? null : await fold('baseline_replica', replica, 0);
+  const { scan, paired, replica } = await source.requestStats(run.id, options.topDivergent ?? 10);
   const ids = paired.divergent.map((d) => d.promptId);
   return shadowReportFromReads(
     {
@@ -144,7 +131,7 @@ export async function readShadowReport(
       breakerOpenings: await source.breakerOpenings(run.id),
       comparison: {
         paired,
-        replica: replicaStats,
+        replica,
         divergentTexts:
           ids.length === 0 ? [] : await source.divergentTexts(run.id, ids, (options.excerptChars ?? 400) + 1),
       },
@@ -165,17 +152,6 @@ function confidenceOf(options: BuildShadowReportOptions): number {
     throw new UsageError(`confidence must be between 0.5 and 1, got ${confidence}`, [], 'confidence');
   }
   return confidence;
-}
-
-/** How many pairs each paired pass can hold: the other arm's request count; null replica when it has none. */
-function pairedCapacities(scan: RequestScan): { candidate: number; replica: number | null } {
-  let candidate = 0;
-  let replica: number | null = null;
-  for (const g of scan.groups) {
-    if (g.arm === 'candidate') candidate += g.requests;
-    else if (g.arm === 'baseline_replica') replica = (replica ?? 0) + g.requests;
-  }
-  return { candidate, replica };
 }
 
 /** The report from what was read: pure. */

@@ -128,143 +128,6 @@ export interface RequestScan {
   timings: Map<ArmName, ArmTimings>;
 }
 
-/** A Float64Array that doubles as it fills. */
-class GrowingSeries {
-  private data = new Float64Array(1024);
-  private length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-}
-
-type ScanRow = [
-  arm: ArmName,
-  outcome: 'ok' | 'error',
-  errorClass: string | null,
-  httpStatus: number | null,
-  model: string | null,
-  responseModel: string | null,
-  attempts: number,
-  inputTokens: number | null,
-  cachedTokens: number | null,
-  cacheWriteTokens: number | null,
-  outputTokens: number | null,
-  reasoningTokens: number | null,
-  usageSource: string | null,
-  costUsd: number | null,
-  latencyMs: number | null,
-  serviceMs: number | null,
-  ttftMs: number | null,
-  tpotMs: number | null,
-];
-
-/**
- * One streamed pass over a run's requests: counts and sums grouped by (arm,
- * outcome, error class, status, requested model, response model), and each
- * arm's ok-request timings in typed arrays. Aggregating in JS here beats a
- * SQL GROUP BY, which sorts every row of the run (6 s of a 1M-request report)
- * and would still need a second pass per arm for the timings.
- */
-export function scanRequests(db: Database, runId: string): RequestScan {
-  // Through the (run_id, ...) index every row is a random lookup into the table; when the run is
-  // most of the table, reading the table in order is about 3x faster (measured on 1M requests).
-  const runRows = db.prepare('SELECT COUNT(*) FROM requests WHERE run_id = ?').pluck().get(runId) as number;
-  const allRows = db.prepare('SELECT COUNT(*) FROM requests').pluck().get() as number;
-  const source = runRows * 3 > allRows ? 'requests NOT INDEXED' : 'requests';
-  const rows = db
-    .prepare(
-      `SELECT arm, outcome, error_class, http_status, model, response_model, attempts,
-        input_tokens, cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, usage_source,
-        cost_usd, latency_ms, service_ms, ttft_ms, tpot_ms
-      FROM ${source} WHERE run_id = ?`,
-    )
-    .raw()
-    .iterate(runId) as IterableIterator<ScanRow>;
-  const groups = new Map<string, RequestGroup>();
-  const series = new Map<ArmName, GrowingSeries[]>();
-  for (const r of rows) {
-    const [arm, outcome, errorClass, httpStatus, model, responseModel] = r;
-    const key = `${arm}\u0000${outcome}\u0000${errorClass}\u0000${httpStatus}\u0000${model}\u0000${responseModel}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        arm,
-        outcome,
-        errorClass,
-        httpStatus,
-        requestedModel: model,
-        responseModel,
-        modelMismatch:
-          outcome === 'ok' &&
-          model !== null &&
-          responseModel !== null &&
-          !responseModelMatches(model, responseModel)
-            ? 1
-            : 0,
-        requests: 0,
-        retried: 0,
-        attempts: 0,
-        inputTokens: 0,
-        cachedTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 0,
-        reasoningTokens: 0,
-        usageEstimated: 0,
-        usageKnown: 0,
-        costUsd: 0,
-        costed: 0,
-      };
-      groups.set(key, g);
-    }
-    g.requests++;
-    if (r[6] > 1) g.retried++;
-    g.attempts += r[6];
-    g.inputTokens += r[7] ?? 0;
-    g.cachedTokens += r[8] ?? 0;
-    g.cacheWriteTokens += r[9] ?? 0;
-    g.outputTokens += r[10] ?? 0;
-    g.reasoningTokens += r[11] ?? 0;
-    if (r[12] !== null) {
-      g.usageKnown++;
-      if (r[12] === 'estimated') g.usageEstimated++;
-    }
-    if (r[13] !== null) {
-      g.costUsd += r[13];
-      g.costed++;
-    }
-    if (outcome !== 'ok') continue;
-    let s = series.get(arm);
-    if (!s) {
-      s = [new GrowingSeries(), new GrowingSeries(), new GrowingSeries(), new GrowingSeries()];
-      series.set(arm, s);
-    }
-    for (let i = 0; i < 4; i++) {
-      const v = r[14 + i] as number | null;
-      if (v !== null) s[i]!.push(v);
-    }
-  }
-  const timings = new Map<ArmName, ArmTimings>();
-  for (const [arm, s] of series) {
-    timings.set(arm, {
-      latencyMs: s[0]!.values(),
-      serviceMs: s[1]!.values(),
-      ttftMs: s[2]!.values(),
-      tpotMs: s[3]!.values(),
-    });
-  }
-  return { groups: [...groups.values()], timings };
-}
-
 /**
  * One prompt as seen by the baseline and another arm, as streamed by pairedRows.
  * Flags are 0/1; a NULL flag means one side lacks the value.
@@ -297,12 +160,13 @@ export type PairedRow = [
 ];
 
 /**
- * Streams every prompt both the baseline and `other` recorded, driven from
- * the other arm's rows (so a 10% replica costs 10% of a pass) and joined to
- * the baseline through the primary key. One pass serves the paired outcome
+ * Streams every prompt both the baseline and `other` recorded, in the
+ * canonical order (by prompt_id, as requestsInPromptOrder), joined to the
+ * baseline through the primary key. One pass serves the paired outcome
  * table, the latency deltas, the usage ratio, cost, agreement and the
- * divergent prompts; aggregating each in its own SQL query would join the
- * arms once per figure.
+ * divergent prompts. The report itself pairs the arms within its one
+ * ordered pass (src/report/request-pass.ts) and gives the same rows; this
+ * join is the reference the tests hold that pass and pgPairedRows to.
  */
 export function pairedRows(db: Database, runId: string, other: PairedArm): IterableIterator<PairedRow> {
   const anyTool = `(COALESCE(b.tool_calls_json, '[]') <> '[]' OR COALESCE(o.tool_calls_json, '[]') <> '[]')`;
@@ -316,7 +180,8 @@ export function pairedRows(db: Database, runId: string, other: PairedArm): Itera
         b.error_class, o.error_class, b.attempts, o.attempts, b.ttft_ms, o.ttft_ms
       FROM requests o JOIN requests b
         ON b.run_id = o.run_id AND b.prompt_id = o.prompt_id AND b.arm = 'baseline'
-      WHERE o.run_id = ? AND o.arm = ?`,
+      WHERE o.run_id = ? AND o.arm = ?
+      ORDER BY o.prompt_id`,
     )
     .raw()
     .iterate(runId, other) as IterableIterator<PairedRow>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { absErrorStats } from '../../bench/abs-error-stats.js';
-import { parseBenchArgs, QUICK_SIZES } from '../../bench/bench-options.js';
+import { DEFAULT_PG_ADMIN_URL, parseBenchArgs, QUICK_SIZES } from '../../bench/bench-options.js';
 import { median, quantileSorted } from '../../bench/summary-stats.js';
 
 describe('absErrorStats', () => {
@@ -69,6 +69,19 @@ describe('parseBenchArgs', () => {
 
   it('overrides the scale sizes, underscores allowed', () => {
     assert.deepEqual(parseBenchArgs(['--scale', '10_000,1_000_000']).sizes.scalePrompts, [10_000, 1_000_000]);
+  });
+
+  it('times the report on a given db, and on PostgreSQL unless told none', () => {
+    const defaults = parseBenchArgs([]);
+    assert.equal(defaults.reportDb, null);
+    assert.equal(defaults.pgAdminUrl, DEFAULT_PG_ADMIN_URL);
+    const o = parseBenchArgs(['--only', 'report', '--report-db', '/tmp/x.db', '--pg', 'none']);
+    assert.equal(o.reportDb, '/tmp/x.db');
+    assert.equal(o.pgAdminUrl, null);
+    assert.equal(
+      parseBenchArgs(['--pg', 'postgres://me@db:5432/postgres']).pgAdminUrl,
+      'postgres://me@db:5432/postgres',
+    );
   });
 
   it('rejects unknown flags and sections with one line naming them', () => {

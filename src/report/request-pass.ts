@@ -1,0 +1,125 @@
+/**
+ * The shadow report's reads of a run's requests, from either store, in one
+ * canonical order (by prompt_id, then arm): the count groups and timings of
+ * every arm (RequestScan) and the paired figures of the candidate and the
+ * replica against the baseline (PairedStats). The bootstrap resamples the
+ * paired series by index, so the same run gives the same intervals from
+ * SQLite and from PostgreSQL.
+ *
+ * On SQLite all of it comes from one walk of the primary key, where a
+ * prompt's arms sit next to each other: each request crosses into JS once,
+ * and the pairs are made as the walk passes, with no join. PostgreSQL does
+ * the counting in SQL and streams the pairs (src/store/pg/pg-report-queries.ts).
+ */
+import type { Database } from 'better-sqlite3';
+import type { PairedArm, PairedRow, RequestGroup, RequestScan } from '../store/report-queries.js';
+import {
+  armRequestCounts,
+  type PromptOrderedRow,
+  RequestScanBuilder,
+  ROW,
+  requestsInPromptOrder,
+} from '../store/request-scan.js';
+import { PairedAccumulator, type PairedStats } from './paired-stats.js';
+
+export interface RequestStats {
+  scan: RequestScan;
+  /** The candidate against the baseline, with the `topK` least similar prompts. */
+  paired: PairedStats;
+  /** The baseline replica against the baseline; null when the run has no replica requests. */
+  replica: PairedStats | null;
+}
+
+/** How many pairs each paired pass can hold: the other arm's request count; null replica when it has none. */
+export function pairedCapacities(scan: RequestScan): { candidate: number; replica: number | null } {
+  let candidate = 0;
+  let replica: number | null = null;
+  for (const g of scan.groups) {
+    if (g.arm === 'candidate') candidate += g.requests;
+    else if (g.arm === 'baseline_replica') replica = (replica ?? 0) + g.requests;
+  }
+  return { candidate, replica };
+}
+
+/** RequestStats of a SQLite run, from one ordered pass over its requests. */
+export function sqliteRequestStats(db: Database, runId: string, topK: number): RequestStats {
+  const counts = armRequestCounts(db, runId);
+  const candidate = new PairedAccumulator(counts.get('candidate') ?? 0, topK);
+  const replicaRequests = counts.get('baseline_replica');
+  const replica = replicaRequests === undefined ? null : new PairedAccumulator(replicaRequests, 0);
+  const scan = new RequestScanBuilder();
+  let baseline: PromptOrderedRow | null = null;
+  let baselineGroup: RequestGroup | null = null;
+  for (const row of requestsInPromptOrder(db, runId)) {
+    const group = scan.add(row);
+    if (group.arm === 'baseline') {
+      baseline = row;
+      baselineGroup = group;
+      continue;
+    }
+    // 'baseline' sorts before the other arms, so a prompt's baseline row, if any, came just before.
+    if (baseline === null || baseline[ROW.promptId] !== row[ROW.promptId]) continue;
+    const acc = group.arm === 'candidate' ? candidate : replica;
+    acc?.add(pairOf(baseline, baselineGroup!, row, group));
+  }
+  return { scan: scan.result(), paired: candidate.result(), replica: replica?.result() ?? null };
+}
+
+/** RequestStats from a scan and each other arm's paired rows, batched in canonical order (a ReportSource's reads). */
+export async function foldRequestStats(
+  scan: RequestScan,
+  pairedRows: (other: PairedArm) => AsyncIterable<readonly PairedRow[]>,
+  topK: number,
+): Promise<RequestStats> {
+  const { candidate, replica } = pairedCapacities(scan);
+  const fold = async (other: PairedArm, capacity: number, k: number) => {
+    const acc = new PairedAccumulator(capacity, k);
+    for await (const batch of pairedRows(other)) for (const row of batch) acc.add(row);
+    return acc.result();
+  };
+  const paired = await fold('candidate', candidate, topK);
+  return { scan, paired, replica: replica === null ? null : await fold('baseline_replica', replica, 0) };
+}
+
+/**
+ * The PairedRow that pairedRows' join gives for these two requests, but for
+ * tool calls: a side without a call is NULL here where the join may give
+ * `[]` (both read as no calls).
+ */
+function pairOf(
+  b: PromptOrderedRow,
+  bGroup: RequestGroup,
+  o: PromptOrderedRow,
+  oGroup: RequestGroup,
+): PairedRow {
+  const anyTool = b[ROW.toolCalls] !== null || o[ROW.toolCalls] !== null;
+  return [
+    o[ROW.promptId],
+    bGroup.outcome === 'ok' ? 1 : 0,
+    oGroup.outcome === 'ok' ? 1 : 0,
+    b[ROW.latencyMs],
+    o[ROW.latencyMs],
+    b[ROW.inputTokens],
+    o[ROW.inputTokens],
+    o[ROW.similarity],
+    b[ROW.costUsd],
+    o[ROW.costUsd],
+    (b[ROW.inputTokens] ?? 0) + (b[ROW.outputTokens] ?? 0),
+    sqlEquals(b[ROW.jsonValid], o[ROW.jsonValid]),
+    sqlEquals(b[ROW.finishReason], o[ROW.finishReason]),
+    anyTool ? b[ROW.toolCalls] : null,
+    anyTool ? o[ROW.toolCalls] : null,
+    bGroup.errorClass,
+    oGroup.errorClass,
+    b[ROW.attempts],
+    o[ROW.attempts],
+    b[ROW.ttftMs],
+    o[ROW.ttftMs],
+  ];
+}
+
+/** SQL's `a = b`: NULL when either side is NULL, else 1 or 0. */
+function sqlEquals<T>(a: T | null, b: T | null): 0 | 1 | null {
+  if (a === null || b === null) return null;
+  return a === b ? 1 : 0;
+}
