@@ -4,6 +4,7 @@
  * intervals resample, agreement counts and the least similar prompts.
  */
 import type { Database } from 'better-sqlite3';
+import { GrowingSeries } from '../shared/growing-series.js';
 import { toolCallsAgree } from '../stats/output-agreement.js';
 import { type PairedArm, type PairedRow, pairedRows } from '../store/report-queries.js';
 import { isEngineRefusal } from './arm-summary.js';
@@ -66,20 +67,18 @@ export interface PairedStats {
 }
 
 class PairBuffer {
-  readonly baseline: Float64Array;
-  readonly other: Float64Array;
-  length = 0;
-  constructor(capacity: number) {
-    this.baseline = new Float64Array(capacity);
-    this.other = new Float64Array(capacity);
+  private readonly baseline: GrowingSeries;
+  private readonly other: GrowingSeries;
+  constructor(initialCapacity: number) {
+    this.baseline = new GrowingSeries(initialCapacity);
+    this.other = new GrowingSeries(initialCapacity);
   }
   push(b: number, o: number): void {
-    if (this.length >= this.baseline.length) return;
-    this.baseline[this.length] = b;
-    this.other[this.length++] = o;
+    this.baseline.push(b);
+    this.other.push(o);
   }
   series(): PairedSeries {
-    return { baseline: this.baseline.subarray(0, this.length), other: this.other.subarray(0, this.length) };
+    return { baseline: this.baseline.values(), other: this.other.values() };
   }
 }
 
@@ -136,30 +135,30 @@ export class PairedAccumulator {
   private readonly latency: PairBuffer;
   private readonly ttft: PairBuffer;
   private readonly cost: PairBuffer;
-  private readonly deltas: Float64Array;
-  private readonly ratios: Float64Array;
-  private readonly similarity: Float64Array;
-  private nd = 0;
-  private nr = 0;
-  private ns = 0;
+  private readonly deltas: GrowingSeries;
+  private readonly ratios: GrowingSeries;
+  private readonly similarity: GrowingSeries;
   private refusedPairs = 0;
   private readonly divergent: { promptId: string; similarity: number }[] = [];
 
-  /** `capacity`: the other arm's request count; `topK`: how many least similar prompts to keep. */
+  /**
+   * `initialCapacity`: the pairs expected (the other arm's request count when
+   * known; the series grow past it); `topK`: how many least similar prompts to keep.
+   */
   constructor(
-    private readonly capacity: number,
+    initialCapacity: number,
     private readonly topK: number,
   ) {
-    this.latency = new PairBuffer(capacity);
-    this.ttft = new PairBuffer(capacity);
-    this.cost = new PairBuffer(capacity);
-    this.deltas = new Float64Array(capacity);
-    this.ratios = new Float64Array(capacity);
-    this.similarity = new Float64Array(capacity);
+    this.latency = new PairBuffer(initialCapacity);
+    this.ttft = new PairBuffer(initialCapacity);
+    this.cost = new PairBuffer(initialCapacity);
+    this.deltas = new GrowingSeries(initialCapacity);
+    this.ratios = new GrowingSeries(initialCapacity);
+    this.similarity = new GrowingSeries(initialCapacity);
   }
 
   add(row: PairedRow): void {
-    const { outcomes, firstAttempts, attempts, ok, tools, capacity } = this;
+    const { outcomes, firstAttempts, attempts, ok, tools } = this;
     const bOk = row[1];
     const oOk = row[2];
     // Read by position, not destructured: this runs once per pair of a million-request run.
@@ -215,13 +214,12 @@ export class PairedAccumulator {
     }
     if (bLat !== null && oLat !== null) {
       this.latency.push(bLat, oLat);
-      if (this.nd < capacity) this.deltas[this.nd++] = oLat - bLat;
+      this.deltas.push(oLat - bLat);
     }
     if (bTtft !== null && oTtft !== null) this.ttft.push(bTtft, oTtft);
-    if (this.nr < capacity && bIn !== null && oIn !== null && bIn > 0 && oIn > 0)
-      this.ratios[this.nr++] = oIn / bIn;
+    if (bIn !== null && oIn !== null && bIn > 0 && oIn > 0) this.ratios.push(oIn / bIn);
     if (sim !== null) {
-      if (this.ns < capacity) this.similarity[this.ns++] = sim;
+      this.similarity.push(sim);
       if (this.topK > 0) keepLeastSimilar(this.divergent, this.topK, promptId, sim);
     }
     if (bTools !== null || oTools !== null) {
@@ -243,9 +241,9 @@ export class PairedAccumulator {
         latencyMs: this.latency.series(),
         ttftMs: this.ttft.series(),
         costUsd: this.cost.series(),
-        latencyDeltaMs: this.deltas.subarray(0, this.nd),
-        inputTokenRatio: this.ratios.subarray(0, this.nr),
-        similarity: this.similarity.subarray(0, this.ns),
+        latencyDeltaMs: this.deltas.values(),
+        inputTokenRatio: this.ratios.values(),
+        similarity: this.similarity.values(),
       },
       tools: this.tools,
       divergent: this.divergent,

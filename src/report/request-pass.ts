@@ -14,7 +14,6 @@
 import type { Database } from 'better-sqlite3';
 import type { PairedArm, PairedRow, RequestGroup, RequestScan } from '../store/report-queries.js';
 import {
-  armRequestCounts,
   type PromptOrderedRow,
   RequestScanBuilder,
   ROW,
@@ -41,12 +40,14 @@ export function pairedCapacities(scan: RequestScan): { candidate: number; replic
   return { candidate, replica };
 }
 
+/** Where the paired series of the SQLite pass start; they double as they fill. */
+const INITIAL_PAIRS = 4096;
+
 /** RequestStats of a SQLite run, from one ordered pass over its requests. */
 export function sqliteRequestStats(db: Database, runId: string, topK: number): RequestStats {
-  const counts = armRequestCounts(db, runId);
-  const candidate = new PairedAccumulator(counts.get('candidate') ?? 0, topK);
-  const replicaRequests = counts.get('baseline_replica');
-  const replica = replicaRequests === undefined ? null : new PairedAccumulator(replicaRequests, 0);
+  // No count first: the series grow, and the replica's accumulator starts at its first request.
+  const candidate = new PairedAccumulator(INITIAL_PAIRS, topK);
+  let replica: PairedAccumulator | null = null;
   const scan = new RequestScanBuilder();
   let baseline: PromptOrderedRow | null = null;
   let baselineGroup: RequestGroup | null = null;
@@ -58,6 +59,7 @@ export function sqliteRequestStats(db: Database, runId: string, topK: number): R
       continue;
     }
     // 'baseline' sorts before the other arms, so a prompt's baseline row, if any, came just before.
+    if (group.arm === 'baseline_replica') replica ??= new PairedAccumulator(INITIAL_PAIRS, 0);
     if (baseline === null || baseline[ROW.promptId] !== row[ROW.promptId]) continue;
     const acc = group.arm === 'candidate' ? candidate : replica;
     acc?.add(pairOf(baseline, baselineGroup!, row, group));

@@ -5,6 +5,7 @@
  * report pairs the arms within the same walk (src/report/request-pass.ts).
  */
 import type { Database } from 'better-sqlite3';
+import { GrowingSeries } from '../shared/growing-series.js';
 import {
   type ArmName,
   type ArmTimings,
@@ -12,25 +13,6 @@ import {
   type RequestScan,
   responseModelMatches,
 } from './report-queries.js';
-
-/** A Float64Array that doubles as it fills. */
-class GrowingSeries {
-  private data = new Float64Array(1024);
-  private length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-}
 
 /**
  * One request as requestsInPromptOrder streams it: the columns the report
@@ -108,15 +90,6 @@ export function requestsInPromptOrder(db: Database, runId: string): IterableIter
     )
     .raw()
     .iterate(runId) as IterableIterator<PromptOrderedRow>;
-}
-
-/** Requests per arm of a run, from the (run_id, arm, outcome) index alone. */
-export function armRequestCounts(db: Database, runId: string): Map<ArmName, number> {
-  const rows = db
-    .prepare('SELECT arm, COUNT(*) FROM requests WHERE run_id = ? GROUP BY arm')
-    .raw()
-    .all(runId) as [ArmName, number][];
-  return new Map(rows);
 }
 
 /** The canonical order of request groups: by arm, outcome, error class, status, requested and response model. */
