@@ -127,12 +127,17 @@ export async function executeWithRetry<T>(
   const attempts: AttemptEvent[] = [];
   let lastFailure: ProviderFailure | null = null;
 
-  const giveUp = (errorClass: ErrorClass, reason: string): RetryResult<T> => ({
+  // Latency runs from the first send to the final outcome: the bookkeeping
+  // before an attempt (the budget's reservation) and after it (onAttempt's
+  // rows) is the harness's time, not the provider's, and stays out of it.
+  let firstSendMono: number | null = null;
+  const latencySince = (endMono: number) => endMono - (firstSendMono ?? startMono);
+  const giveUp = (errorClass: ErrorClass, reason: string, endMono = clock.monotonic()): RetryResult<T> => ({
     ok: false,
     errorClass,
     failure: lastFailure ?? { errorClass, status: null, headers: {}, message: reason },
     attempts,
-    latencyMs: clock.monotonic() - startMono,
+    latencyMs: latencySince(endMono),
     reason,
   });
 
@@ -157,6 +162,7 @@ export async function executeWithRetry<T>(
     const deadlineBound = timeoutMs < attemptTimeoutMs;
     const startedAtMs = clock.now();
     const attemptStartMono = clock.monotonic();
+    firstSendMono ??= attemptStartMono;
     let outcome: AttemptOutcome<T>;
     try {
       outcome = await runAttempt(fn, {
@@ -172,11 +178,12 @@ export async function executeWithRetry<T>(
       if (permit) breaker?.onAbandon(permit);
       throw bug;
     }
+    const attemptEndMono = clock.monotonic();
     const failure = outcome.ok ? null : outcome.failure;
     const event: AttemptEvent = {
       attempt,
       startedAtMs,
-      durationMs: clock.monotonic() - attemptStartMono,
+      durationMs: attemptEndMono - attemptStartMono,
       delayBeforeMs,
       hint: hintBefore,
       errorClass: failure?.errorClass ?? null,
@@ -189,10 +196,10 @@ export async function executeWithRetry<T>(
     options.onAttempt?.(event, outcome.ok ? outcome.value : null);
 
     if (outcome.ok)
-      return { ok: true, value: outcome.value, attempts, latencyMs: clock.monotonic() - startMono };
+      return { ok: true, value: outcome.value, attempts, latencyMs: latencySince(attemptEndMono) };
     lastFailure = outcome.failure;
     if (outcome.failure.errorClass === 'canceled')
-      return giveUp('canceled', 'canceled by the caller in flight');
+      return giveUp('canceled', 'canceled by the caller in flight', attemptEndMono);
 
     const decision = decide(
       policy,
@@ -202,11 +209,12 @@ export async function executeWithRetry<T>(
       rng,
     );
     if (decision.action === 'give_up')
-      return giveUp(decision.errorClass ?? outcome.failure.errorClass, decision.reason);
+      return giveUp(decision.errorClass ?? outcome.failure.errorClass, decision.reason, attemptEndMono);
     if (budget && !budget.tryAcquireRetry()) {
       return giveUp(
         'retry_budget_exhausted',
         `${decision.reason}; retry denied: the provider's retry budget is spent`,
+        attemptEndMono,
       );
     }
     options.onWait?.({

@@ -132,6 +132,42 @@ describe('executeWithRetry', () => {
     );
   });
 
+  it('latency runs from the first send to the final outcome: bookkeeping before and after attempts stays out', async () => {
+    // The harness's own work (a reservation written before an attempt, rows
+    // after it) is modelled as time that passes inside the callbacks.
+    const fake = new FakeClock();
+    let harnessMs = 0;
+    const clock = Object.assign(Object.create(fake) as FakeClock, {
+      monotonic: () => fake.monotonic() + harnessMs,
+      now: () => fake.now() + harnessMs,
+    });
+    const ok = await executeWithRetry(scripted(['ok']).fn, {
+      policy,
+      clock,
+      rng: seededRng(1),
+      beforeAttempt: () => {
+        harnessMs += 7;
+      },
+      onAttempt: () => {
+        harnessMs += 5;
+      },
+    });
+    assert.equal(ok.latencyMs, 0, 'the attempt itself took no time');
+    const failed = await executeWithRetry(scripted([failure('http_4xx', 400)]).fn, {
+      policy,
+      clock,
+      rng: seededRng(1),
+      beforeAttempt: () => {
+        harnessMs += 7;
+      },
+      onAttempt: () => {
+        harnessMs += 5;
+      },
+    });
+    assert.equal(failed.ok, false);
+    assert.equal(failed.latencyMs, 0);
+  });
+
   it('maxAttempts counts every try: 4 means exactly 4 calls, and no wait after the last', async () => {
     const { clock, options, waits } = setup();
     const { fn, calls } = scripted([failure('http_5xx', 500)]);
