@@ -23,6 +23,8 @@ export interface RawLoopOptions {
 export interface ClientTiming {
   requestId: string;
   latencyMs: number;
+  /** Streaming: the first body chunk's arrival (the simulator sends headers at once, the first token later); else null. */
+  ttftMs: number | null;
 }
 
 export async function runRawUndiciLoop(options: RawLoopOptions): Promise<LoopResult> {
@@ -55,9 +57,11 @@ export async function runRawUndiciLoop(options: RawLoopOptions): Promise<LoopRes
                 headers: { 'content-type': 'application/json' },
                 body: payload,
               });
+              let ttftMs: number | null = null;
               if (options.stream) {
                 for await (const _chunk of res.body) {
                   // Consumed, not parsed: the limit the harness is held to.
+                  ttftMs ??= performance.now() - t0;
                 }
               } else {
                 await res.body.json();
@@ -65,7 +69,7 @@ export async function runRawUndiciLoop(options: RawLoopOptions): Promise<LoopRes
               if (res.statusCode !== 200) errors++;
               const requestId = res.headers['x-request-id'];
               if (options.timings && typeof requestId === 'string') {
-                options.timings.push({ requestId, latencyMs: performance.now() - t0 });
+                options.timings.push({ requestId, latencyMs: performance.now() - t0, ttftMs });
               }
             } catch {
               errors++;

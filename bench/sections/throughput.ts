@@ -159,8 +159,8 @@ export async function benchThroughput(ctx: BenchContext): Promise<SectionOutcome
       section: 'throughput',
       metric: 'harness / openai client',
       value: fmt(ratioOpenai, 2),
-      target: '>= 2.0',
-      met: ratioOpenai !== null && ratioOpenai >= 2,
+      target: '>= 3.0',
+      met: ratioOpenai !== null && ratioOpenai >= 3,
     },
   ];
   return { json, rows };
