@@ -3,7 +3,6 @@
  * file or a postgres:// URL. The flag has no yargs default, so that
  * SHADOWGATE_DB applies when it is not given (resolveDbLocation).
  */
-import { UsageError } from '../shared/errors.js';
 import { type DbLocation, DEFAULT_DB, redactUrl, resolveDbLocation } from '../store/db-url.js';
 import type { CliIo } from './io.js';
 
@@ -22,12 +21,4 @@ export function dbLabel(io: CliIo, flag: string | undefined, location: DbLocatio
   if (location.kind === 'postgres') return redactUrl(location.url);
   const given = flag ?? (io.env.SHADOWGATE_DB === '' ? undefined : io.env.SHADOWGATE_DB);
   return given ?? DEFAULT_DB;
-}
-
-/** The SQLite path of `location`; a UsageError for PostgreSQL, which `what` does not read yet. */
-export function sqliteOnly(location: DbLocation, what: string): string {
-  if (location.kind === 'sqlite') return location.path;
-  throw new UsageError(
-    `${what} reads a SQLite file only, not PostgreSQL yet: copy the rollout out with shadowgate db copy --to sqlite:FILE`,
-  );
 }

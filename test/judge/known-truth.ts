@@ -190,6 +190,18 @@ export interface OperatingCharacteristics {
   seeds: number;
 }
 
+/** How many of `seeds` seeded runs (from `firstSeed`) of one case at one n end in each decision. */
+export function decisionCounts(
+  truth: Truth,
+  prompts: number,
+  seeds: number,
+  firstSeed = 1,
+): Record<Decision, number> {
+  const counts = { promote: 0, hold: 0, rollback: 0 };
+  for (let s = 0; s < seeds; s++) counts[judgeKnownTruth(truth, prompts, firstSeed + s)]++;
+  return counts;
+}
+
 /** The share of each decision over `seeds` seeded runs of one case at one n. */
 export function operatingCharacteristics(
   truth: Truth,
@@ -197,8 +209,7 @@ export function operatingCharacteristics(
   seeds: number,
   firstSeed = 1,
 ): OperatingCharacteristics {
-  const counts = { promote: 0, hold: 0, rollback: 0 };
-  for (let s = 0; s < seeds; s++) counts[judgeKnownTruth(truth, prompts, firstSeed + s)]++;
+  const counts = decisionCounts(truth, prompts, seeds, firstSeed);
   return {
     promote: counts.promote / seeds,
     hold: counts.hold / seeds,
