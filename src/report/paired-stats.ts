@@ -77,6 +77,10 @@ class PairBuffer {
     this.baseline.push(b);
     this.other.push(o);
   }
+  pushAll(series: PairedSeries): void {
+    this.baseline.pushAll(series.baseline);
+    this.other.pushAll(series.other);
+  }
   series(): PairedSeries {
     return { baseline: this.baseline.values(), other: this.other.values() };
   }
@@ -230,6 +234,35 @@ export class PairedAccumulator {
     }
   }
 
+  /**
+   * Adds another pass's figures, of prompts that sort after every prompt
+   * added here (a later prompt_id range): counts add, series append in order,
+   * and the least similar prompts are kept from both.
+   */
+  absorb(later: PairedStats): void {
+    this.refusedPairs += later.refusedPairs;
+    addCounts(this.outcomes, later.outcomes);
+    addCounts(this.firstAttempts, later.firstAttempts);
+    addCounts(this.attempts, later.attempts);
+    // The cost sums are continued over the later series, not added as totals:
+    // the same additions in the same order as one pass, to the last bit.
+    addCounts(this.ok, { ...later.okTotals, baselineCostUsd: 0, otherCostUsd: 0 });
+    const cost = later.series.costUsd;
+    for (let i = 0; i < cost.baseline.length; i++) {
+      this.ok.baselineCostUsd += cost.baseline[i]!;
+      this.ok.otherCostUsd += cost.other[i]!;
+    }
+    addCounts(this.tools, later.tools);
+    this.latency.pushAll(later.series.latencyMs);
+    this.ttft.pushAll(later.series.ttftMs);
+    this.cost.pushAll(later.series.costUsd);
+    this.deltas.pushAll(later.series.latencyDeltaMs);
+    this.ratios.pushAll(later.series.inputTokenRatio);
+    this.similarity.pushAll(later.series.similarity);
+    if (this.topK > 0)
+      for (const d of later.divergent) keepLeastSimilar(this.divergent, this.topK, d.promptId, d.similarity);
+  }
+
   result(): PairedStats {
     return {
       refusedPairs: this.refusedPairs,
@@ -249,6 +282,12 @@ export class PairedAccumulator {
       divergent: this.divergent,
     };
   }
+}
+
+/** Adds each numeric field of `more` into `into`. */
+function addCounts<T extends object>(into: T, more: T): void {
+  const target = into as Record<string, number>;
+  for (const [k, v] of Object.entries(more)) target[k] = (target[k] ?? 0) + (v as number);
 }
 
 /** Keeps `list` as the `k` least similar prompts seen so far (ties by prompt id), least similar first. */

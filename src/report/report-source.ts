@@ -37,7 +37,7 @@ import {
 import { RolloutStore } from '../store/rollout-store.js';
 import { listRuns, type RunSummary } from '../store/run-queries.js';
 import { listRunShards, pgListRunShards, type RunShardRow } from '../store/run-shards.js';
-import { foldRequestStats, type RequestStats, sqliteRequestStats } from './request-pass.js';
+import { foldRequestStats, type RequestStats, sqliteRequestStatsInParallel } from './request-pass.js';
 import type { RolloutReportSource } from './rollout-model.js';
 
 export interface ReportSource {
@@ -67,7 +67,7 @@ export function sqliteReportSource(db: Database): ReportSource {
     listRunIds: async (kind) => listRunIds(db, kind),
     listRuns: async () => listRuns(db),
     listRunShards: async () => listRunShards(db),
-    requestStats: async (runId, topDivergent) => sqliteRequestStats(db, runId, topDivergent),
+    requestStats: (runId, topDivergent) => sqliteRequestStatsInParallel(db, runId, topDivergent),
     failureSpend: async (runId) => failureSpend(db, runId),
     instrumentJson: async (runId) => readInstrumentJson(db, runId),
     breakerOpenings: async (runId) => breakerOpenings(db, runId),

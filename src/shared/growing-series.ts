@@ -21,6 +21,19 @@ export class GrowingSeries {
     this.data[this.length++] = v;
   }
 
+  /** Appends every value of `values`, in order. */
+  pushAll(values: Float64Array): void {
+    let size = this.data.length;
+    while (size < this.length + values.length) size *= 2;
+    if (size !== this.data.length) {
+      const next = new Float64Array(size);
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+
   /** The values pushed so far, as a view (no copy). */
   values(): Float64Array {
     return this.data.subarray(0, this.length);

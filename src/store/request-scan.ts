@@ -77,8 +77,16 @@ function mapForReading(db: Database): void {
  * 'candidate'), so a prompt's arms come one after another. This is the
  * primary key's order: the walk needs no sort and no second index.
  */
-export function requestsInPromptOrder(db: Database, runId: string): IterableIterator<PromptOrderedRow> {
+export function requestsInPromptOrder(
+  db: Database,
+  runId: string,
+  range: PromptRange = {},
+): IterableIterator<PromptOrderedRow> {
   mapForReading(db);
+  const bounds = [
+    range.from === undefined ? '' : ' AND prompt_id >= @from',
+    range.to === undefined ? '' : ' AND prompt_id < @to',
+  ].join('');
   return db
     .prepare(
       `SELECT prompt_id, json_array(arm, outcome, error_class, http_status, model, response_model), attempts,
@@ -86,10 +94,35 @@ export function requestsInPromptOrder(db: Database, runId: string): IterableIter
         CASE WHEN usage_source IS NULL THEN 0 WHEN usage_source = 'estimated' THEN 2 ELSE 1 END,
         cost_usd, latency_ms, service_ms, ttft_ms, tpot_ms, similarity, json_valid, finish_reason,
         CASE WHEN COALESCE(tool_calls_json, '[]') <> '[]' THEN tool_calls_json END
-      FROM requests WHERE run_id = ? ORDER BY prompt_id, arm`,
+      FROM requests WHERE run_id = @run${bounds} ORDER BY prompt_id, arm`,
     )
     .raw()
-    .iterate(runId) as IterableIterator<PromptOrderedRow>;
+    .iterate({
+      run: runId,
+      ...(range.from === undefined ? {} : { from: range.from }),
+      ...(range.to === undefined ? {} : { to: range.to }),
+    }) as IterableIterator<PromptOrderedRow>;
+}
+
+/** A half-open range of prompt ids, [from, to), in the canonical byte order; either end may be open. */
+export interface PromptRange {
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The prompt id that splits a run's prompts into two halves of about the same
+ * size, in the canonical order (from the prompts table's primary key); null
+ * when the run has fewer than `minPrompts` prompts.
+ */
+export function middlePromptId(db: Database, runId: string, minPrompts: number): string | null {
+  const n = (db.prepare('SELECT COUNT(*) FROM prompts WHERE run_id = ?').pluck().get(runId) as number) ?? 0;
+  if (n < minPrompts) return null;
+  const id = db
+    .prepare('SELECT prompt_id FROM prompts WHERE run_id = ? ORDER BY prompt_id LIMIT 1 OFFSET ?')
+    .pluck()
+    .get(runId, Math.floor(n / 2)) as string | undefined;
+  return id ?? null;
 }
 
 /** The canonical order of request groups: by arm, outcome, error class, status, requested and response model. */
@@ -124,6 +157,15 @@ export function compareGroups(a: RequestGroup, b: RequestGroup): number {
 export class RequestScanBuilder {
   private readonly groups = new Map<string, RequestGroup>();
   private readonly series = new Map<ArmName, GrowingSeries[]>();
+  private readonly costs: Map<RequestGroup, GrowingSeries> | null;
+
+  /**
+   * `keepCosts`: also keep each group's cost_usd values in order (costValues),
+   * so that a scan of an earlier range can continue its sums over them.
+   */
+  constructor(options: { keepCosts?: boolean } = {}) {
+    this.costs = options.keepCosts ? new Map() : null;
+  }
 
   add(r: PromptOrderedRow): RequestGroup {
     const key = r[1];
@@ -147,6 +189,11 @@ export class RequestScanBuilder {
     if (r[9] !== null) {
       g.costUsd += r[9];
       g.costed++;
+      if (this.costs) {
+        let c = this.costs.get(g);
+        if (!c) this.costs.set(g, (c = new GrowingSeries()));
+        c.push(r[9]);
+      }
     }
     if (g.outcome === 'ok') {
       let s = this.series.get(g.arm);
@@ -160,6 +207,43 @@ export class RequestScanBuilder {
       }
     }
     return g;
+  }
+
+  /** Each group's cost_usd values in the order added, by groupFields; empty unless built with `keepCosts`. */
+  costValues(): Map<string, Float64Array> {
+    return new Map([...(this.costs ?? [])].map(([g, c]) => [groupFields(g), c.values()]));
+  }
+
+  /**
+   * Adds another pass's scan, of rows that sort after every row added here
+   * (a later prompt_id range), with its costValues: counts add, cost sums
+   * continue over the later values (the same additions as one pass, to the
+   * last bit), timings append in order.
+   */
+  absorb(later: RequestScan, laterCosts: Map<string, Float64Array>): void {
+    const mine = new Map([...this.groups.values()].map((g) => [groupFields(g), g]));
+    for (const g of later.groups) {
+      const key = groupFields(g);
+      let into = mine.get(key);
+      if (!into) {
+        into = { ...g };
+        for (const k of SUMMED_GROUP_FIELDS) into[k] = 0;
+        this.groups.set(`absorbed:${key}`, into);
+      }
+      for (const k of SUMMED_GROUP_FIELDS) if (k !== 'costUsd') into[k] += g[k];
+      for (const v of laterCosts.get(key) ?? []) into.costUsd += v;
+    }
+    for (const [arm, t] of later.timings) {
+      let s = this.series.get(arm);
+      if (!s) {
+        s = [new GrowingSeries(), new GrowingSeries(), new GrowingSeries(), new GrowingSeries()];
+        this.series.set(arm, s);
+      }
+      s[0]!.pushAll(t.latencyMs);
+      s[1]!.pushAll(t.serviceMs);
+      s[2]!.pushAll(t.ttftMs);
+      s[3]!.pushAll(t.tpotMs);
+    }
   }
 
   /** The groups in canonical order (compareGroups), the timings in the order added. */
@@ -176,6 +260,27 @@ export class RequestScanBuilder {
     return { groups: [...this.groups.values()].sort(compareGroups), timings };
   }
 }
+
+/** A group's identity, for matching the groups of two scans. */
+function groupFields(g: RequestGroup): string {
+  return JSON.stringify([g.arm, g.outcome, g.errorClass, g.httpStatus, g.requestedModel, g.responseModel]);
+}
+
+/** The counts and sums of a RequestGroup, which add when two scans merge. */
+const SUMMED_GROUP_FIELDS = [
+  'requests',
+  'retried',
+  'attempts',
+  'inputTokens',
+  'cachedTokens',
+  'cacheWriteTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'usageEstimated',
+  'usageKnown',
+  'costUsd',
+  'costed',
+] as const satisfies readonly (keyof RequestGroup)[];
 
 function newGroup(key: string): RequestGroup {
   const [arm, outcome, errorClass, httpStatus, model, responseModel] = JSON.parse(key) as [

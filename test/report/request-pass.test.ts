@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pairedStats } from '../../src/report/paired-stats.js';
 import { renderJson } from '../../src/report/render-json.js';
-import { pairedCapacities, sqliteRequestStats } from '../../src/report/request-pass.js';
+import {
+  pairedCapacities,
+  sqliteRequestStats,
+  sqliteRequestStatsInParallel,
+} from '../../src/report/request-pass.js';
 import { buildShadowReport } from '../../src/report/shadow-model.js';
 import { openStore } from '../../src/store/open-store.js';
 import { requestsInPromptOrder, scanRequests } from '../../src/store/request-scan.js';
@@ -60,6 +64,36 @@ describe('the report pass over a SQLite run', () => {
         db.close();
       }
     });
+
+  for (const runId of ['r-fixture', 'r-synthetic'])
+    it(`read by two threads, each half of the prompt ids, gives what one pass gives (${runId})`, async () => {
+      const db = openStore(inOrder(), { readonly: true });
+      try {
+        const one = sqliteRequestStats(db, runId, 10);
+        const two = await sqliteRequestStatsInParallel(db, runId, 10, 1);
+        assert.deepEqual(two, one);
+        // The split is real: the first half alone holds fewer pairs than the whole.
+        assert.ok(one.paired.series.latencyMs.baseline.length > 1);
+      } finally {
+        db.close();
+      }
+    });
+
+  it('a run under the threshold is read in one pass, and a missing run gives an empty scan either way', async () => {
+    const db = openStore(inOrder(), { readonly: true });
+    try {
+      assert.deepEqual(
+        await sqliteRequestStatsInParallel(db, 'r-synthetic', 10),
+        sqliteRequestStats(db, 'r-synthetic', 10),
+      );
+      assert.deepEqual(
+        await sqliteRequestStatsInParallel(db, 'r-none', 10, 1),
+        sqliteRequestStats(db, 'r-none', 10),
+      );
+    } finally {
+      db.close();
+    }
+  });
 
   it('streams a run by prompt_id, then arm', () => {
     const db = openStore(backwards(), { readonly: true });
