@@ -191,7 +191,10 @@ export class RequestScanBuilder {
       g.costed++;
       if (this.costs) {
         let c = this.costs.get(g);
-        if (!c) this.costs.set(g, (c = new GrowingSeries()));
+        if (!c) {
+          c = new GrowingSeries();
+          this.costs.set(g, c);
+        }
         c.push(r[9]);
       }
     }
