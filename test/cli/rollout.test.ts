@@ -174,7 +174,7 @@ describe('shadowgate rollout', () => {
     assert.equal(status.code, 2);
   });
 
-  it('--shadow-run: a week-1 verdict that is not promote refuses to start (exit 2); --force starts and is recorded, by the OS user without --actor', async (t) => {
+  it('--shadow-run: a week-1 verdict that is not promote refuses to start (exit 2); --force starts and is recorded, by the OS user without --actor; gate --rollout exits 3 and 0', async (t) => {
     const dir = tempDir(t, 'shadowgate-rollout-week1-');
     const fast = { ttft: { fixedMs: 5 }, tpot: { fixedMs: 0 } };
     const b = await startSim(t, profile('steady', fast), 2);
@@ -208,6 +208,23 @@ describe('shadowgate rollout', () => {
       .get(id) as { actor: string; reason: string };
     assert.equal(first.actor, userInfo().username);
     assert.equal(first.reason, `started with --force over week-1 run ${RUN_ID}'s hold verdict`);
+
+    // gate --rollout exits as a shadow gate does: 20 requests are too few for the gates, so 3 (hold) ...
+    assert.equal(JSON.parse(forced.stdout).status, 'held');
+    const held = await cli(dir, 'gate', '--rollout', id, '--db', 'r.db');
+    assert.equal(held.code, 3, held.stderr);
+    assert.match(held.stdout, /decision: hold\n$/);
+    // ... and 0 for a stage whose gates (errors only, so machine load cannot matter) all pass.
+    writeFileSync(
+      join(dir, 'errors-only.yaml'),
+      'stages: [50, 100]\nminRequestsPerStage: 150\nmaxStageRepeats: 0\ngates:\n  maxErrorRateIncrease: 0.2\n',
+    );
+    const ok = await cli(dir, ...args.slice(0, -1), 'errors-only.yaml', '--db', 'r.db', '--json');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).status, 'completed', ok.stdout);
+    const promoted = await cli(dir, 'gate', '--rollout', 'latest', '--stage', '1', '--db', 'r.db', '--json');
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal(JSON.parse(promoted.stdout).decision, 'promote');
   });
 
   it('writes the rollout report in md, html and json; the HTML draws its chart in Chromium and shows hostile text as text', async (t) => {
