@@ -27,7 +27,12 @@ export interface RolloutPlanGates {
 export interface RolloutPlan {
   /** Percent of traffic on the candidate per stage: integers 1..100, increasing, the last 100. */
   stages: number[];
-  /** Requests a stage must see before it is judged. Default 400. */
+  /**
+   * Candidate-routed requests a stage takes before it is judged (a fallback
+   * counts: it was routed to the candidate). Routed, not served, so that a
+   * stage's membership depends on the routing alone and a resume takes
+   * exactly the requests the stage would have taken. Default 400.
+   */
   minRequestsPerStage: number;
   /** Times an inconclusive stage may be repeated before the plan's onFail applies. Default 2. */
   maxStageRepeats: number;

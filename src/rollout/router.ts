@@ -27,6 +27,8 @@ export interface RouteOutcome {
   /** The candidate's error when it failed (fallback or not). */
   candidateError: unknown;
   ok: boolean;
+  /** The served arm's error when the request failed (what the caller got). */
+  error?: unknown;
   latencyMs: number;
 }
 
@@ -84,7 +86,7 @@ export function createRouter<Req, Res>(o: CreateRouterOptions<Req, Res>): Router
       fallback: outcome.fallback ? 1 : 0,
       candidate_error_class: outcome.candidateError === null ? null : errorClassOf(outcome.candidateError),
       outcome: outcome.ok ? 'ok' : 'error',
-      error_class: null,
+      error_class: outcome.ok ? null : errorClassOf(outcome.error ?? outcome.candidateError),
       started_at: startedAt.toISOString(),
       latency_ms: outcome.latencyMs,
       ttft_ms: null,
@@ -129,6 +131,7 @@ export function createRouter<Req, Res>(o: CreateRouterOptions<Req, Res>): Router
               fallback: false,
               candidateError: null,
               ok: false,
+              error: err,
               latencyMs: now() - t0,
             },
             startedAt,
@@ -161,6 +164,7 @@ export function createRouter<Req, Res>(o: CreateRouterOptions<Req, Res>): Router
               fallback: false,
               candidateError,
               ok: false,
+              error: err,
               latencyMs: now() - t0,
             },
             startedAt,
@@ -183,6 +187,7 @@ export function createRouter<Req, Res>(o: CreateRouterOptions<Req, Res>): Router
             fallback: true,
             candidateError,
             ok: false,
+            error: err,
             latencyMs: now() - t0,
           },
           startedAt,

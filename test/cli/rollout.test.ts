@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +19,7 @@ import {
   writeConfig,
   writeJsonl,
 } from '../helpers/shadow-fixtures.js';
+import { RUN_ID, writeFixtureFile } from '../report/fixture-db.js';
 
 const HOSTILE = '<img src=x onerror="document.title=1">';
 
@@ -170,6 +172,59 @@ describe('shadowgate rollout', () => {
     assert.equal(none.code, 2);
     const status = await cli(dir, 'rollout', 'status', '--db', 'missing.db');
     assert.equal(status.code, 2);
+  });
+
+  it('--shadow-run: a week-1 verdict that is not promote refuses to start (exit 2); --force starts and is recorded, by the OS user without --actor; gate --rollout exits 3 and 0', async (t) => {
+    const dir = tempDir(t, 'shadowgate-rollout-week1-');
+    const fast = { ttft: { fixedMs: 5 }, tpot: { fixedMs: 0 } };
+    const b = await startSim(t, profile('steady', fast), 2);
+    const c = await startSim(t, profile('steady', fast), 2);
+    writeConfig(join(dir, 'exp.json'), simConfigInput(b.url, c.url, { concurrency: 8 }));
+    writeJsonl(join(dir, 'prompts.jsonl'), makePrompts(40));
+    writeFileSync(join(dir, 'plan.yaml'), 'stages: [100]\nminRequestsPerStage: 20\nmaxStageRepeats: 0\n');
+    // The hand-made six-prompt week-1 run: the default gates hold it.
+    writeFixtureFile(join(dir, 'r.db'));
+    const args = ['rollout', '--config', 'exp.json', '--scenario', 'prompts.jsonl', '--plan', 'plan.yaml'];
+    const refused = await cli(dir, ...args, '--db', 'r.db', '--shadow-run', RUN_ID);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`week-1 run ${RUN_ID}'s verdict is hold, not promote`));
+    assert.doesNotMatch(refused.stderr, /\n\s+at /);
+    const db = () => new Database(join(dir, 'r.db'), { readonly: true });
+    const before = db();
+    assert.equal(before.prepare('SELECT COUNT(*) FROM rollouts').pluck().get(), 0);
+    before.close();
+
+    const forced = await cli(dir, ...args, '--db', 'r.db', '--shadow-run', 'latest', '--force', '--json');
+    assert.equal(forced.code, 0, forced.stderr);
+    const id = JSON.parse(forced.stdout).rollout_id as string;
+    const after = db();
+    t.after(() => after.close());
+    assert.deepEqual(
+      after.prepare('SELECT shadow_run_id, shadow_decision, forced FROM rollouts WHERE id = ?').get(id),
+      { shadow_run_id: RUN_ID, shadow_decision: 'hold', forced: 1 },
+    );
+    const first = after
+      .prepare('SELECT actor, reason FROM rollout_events WHERE rollout_id = ? ORDER BY id LIMIT 1')
+      .get(id) as { actor: string; reason: string };
+    assert.equal(first.actor, userInfo().username);
+    assert.equal(first.reason, `started with --force over week-1 run ${RUN_ID}'s hold verdict`);
+
+    // gate --rollout exits as a shadow gate does: 20 requests are too few for the gates, so 3 (hold) ...
+    assert.equal(JSON.parse(forced.stdout).status, 'held');
+    const held = await cli(dir, 'gate', '--rollout', id, '--db', 'r.db');
+    assert.equal(held.code, 3, held.stderr);
+    assert.match(held.stdout, /decision: hold\n$/);
+    // ... and 0 for a stage whose gates (errors only, so machine load cannot matter) all pass.
+    writeFileSync(
+      join(dir, 'errors-only.yaml'),
+      'stages: [50, 100]\nminRequestsPerStage: 150\nmaxStageRepeats: 0\ngates:\n  maxErrorRateIncrease: 0.2\n',
+    );
+    const ok = await cli(dir, ...args.slice(0, -1), 'errors-only.yaml', '--db', 'r.db', '--json');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).status, 'completed', ok.stdout);
+    const promoted = await cli(dir, 'gate', '--rollout', 'latest', '--stage', '1', '--db', 'r.db', '--json');
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal(JSON.parse(promoted.stdout).decision, 'promote');
   });
 
   it('writes the rollout report in md, html and json; the HTML draws its chart in Chromium and shows hostile text as text', async (t) => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { BUCKETS, bucketFor, HASH_VERSION, routeFor } from '../../src/rollout/route-for.js';
 
@@ -34,4 +36,34 @@ test('over 100,000 keys and increasing percentages no key moves back to baseline
     if (routeFor(key, 25, 'stick') === 'candidate') onCandidate++;
   }
   assert.ok(Math.abs(onCandidate / 100_000 - 0.25) < 0.01, `share at 25%: ${onCandidate}`);
+});
+
+test('the README and docs/rollout.md publish hashVersion 1 and golden vectors that bucketFor reproduces', () => {
+  const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  const docs = readFileSync(join(process.cwd(), 'docs/rollout.md'), 'utf8');
+  for (const [name, text] of [
+    ['README.md', readme],
+    ['docs/rollout.md', docs],
+  ] as const)
+    assert.match(text, /hashVersion 1/, `${name} names the hash version`);
+  // README: (`key`, `salt`) -> bucket; docs: a table row | `key` | `salt` | bucket |.
+  const inReadme = [...readme.matchAll(/\(`([^`]*)`, `([^`]+)`\) -> (\d+)/g)].map((m) => [
+    m[1],
+    m[2],
+    Number(m[3]),
+  ]);
+  const inDocs = [...docs.matchAll(/^\| (?:`([^`]*)`|\(empty\)) \| `([^`]+)` \| (\d+) \|$/gm)].map((m) => [
+    m[1] ?? '',
+    m[2],
+    Number(m[3]),
+  ]);
+  assert.ok(inReadme.length >= 3, `README vectors: ${JSON.stringify(inReadme)}`);
+  assert.deepEqual(inDocs, GOLDEN);
+  for (const [key, salt, bucket] of inReadme) {
+    assert.equal(bucketFor(key as string, salt as string), bucket, `README: ${salt}:${key}`);
+    assert.ok(
+      GOLDEN.some((g) => g[0] === key && g[1] === salt && g[2] === bucket),
+      `${key} is a test vector`,
+    );
+  }
 });

@@ -5,6 +5,8 @@ import { request } from 'undici';
 import { writeStateDocument } from '../../src/rollout/rollout-state.js';
 import { bucketFor, routeFor } from '../../src/rollout/route-for.js';
 import { createRouter } from '../../src/rollout/router.js';
+import { openStore } from '../../src/store/open-store.js';
+import { RolloutStore } from '../../src/store/rollout-store.js';
 import { profile, startSim, tempDir } from '../helpers/shadow-fixtures.js';
 
 /** POSTs a chat completion; throws on a non-2xx status, as a client library would. */
@@ -104,5 +106,118 @@ describe('createRouter', () => {
       /percentage/,
     );
     assert.ok(bucketFor('k', 's') >= 0);
+  });
+
+  it('records each outcome to rollout_requests as stage 0, with both error classes', (t) => {
+    const dir = tempDir(t, 'shadowgate-router-record-');
+    const db = openStore(join(dir, 'live.db'));
+    t.after(() => db.close());
+    const store = new RolloutStore(db);
+    const at = new Date().toISOString();
+    store.createRollout(
+      {
+        id: 'ro-live',
+        label: null,
+        status: 'running',
+        percentage: 50,
+        salt: 's1',
+        hash_version: 1,
+        plan_json: '{}',
+        config_json: null,
+        prices_json: null,
+        scenario_path: null,
+        scenario_sha256: null,
+        scenario_prompts: null,
+        seed: 1,
+        options_json: null,
+        shadow_run_id: null,
+        shadow_decision: null,
+        forced: 0,
+        started_at: at,
+      },
+      {
+        at,
+        actor: 'test',
+        automatic: 0,
+        from_percentage: null,
+        to_percentage: 50,
+        from_status: null,
+        to_status: 'running',
+        reason: 'test',
+        evidence_json: null,
+      },
+    );
+    const fail = (code: string) => Object.assign(new Error(code), { code });
+    let baselineDown = false;
+    const router = createRouter<string, string>({
+      baseline: async () => {
+        if (baselineDown) throw fail('http_503');
+        return 'b';
+      },
+      candidate: async (req) => {
+        if (req === 'bad') throw fail('http_500');
+        if (req === 'invalid') throw fail('http_400');
+        return 'c';
+      },
+      state: { percentage: 100, salt: 's1', hash_version: 1 },
+      shouldFallback: (err) => (err as { code: string }).code !== 'http_400',
+      record: { store, rolloutId: 'ro-live' },
+    });
+    return (async () => {
+      await router.route('u1', 'ok');
+      await router.route('u2', 'bad');
+      await assert.rejects(router.route('u3', 'invalid'), /http_400/);
+      baselineDown = true;
+      await assert.rejects(router.route('u4', 'bad'), /http_503/);
+      store.flush();
+      const rows = db
+        .prepare(
+          `SELECT stage, seq, routed_arm, served_arm, fallback, candidate_error_class, outcome, error_class
+           FROM rollout_requests WHERE rollout_id = 'ro-live' ORDER BY seq`,
+        )
+        .all();
+      assert.deepEqual(rows, [
+        {
+          stage: 0,
+          seq: 0,
+          routed_arm: 'candidate',
+          served_arm: 'candidate',
+          fallback: 0,
+          candidate_error_class: null,
+          outcome: 'ok',
+          error_class: null,
+        },
+        {
+          stage: 0,
+          seq: 1,
+          routed_arm: 'candidate',
+          served_arm: 'baseline',
+          fallback: 1,
+          candidate_error_class: 'http_500',
+          outcome: 'ok',
+          error_class: null,
+        },
+        {
+          stage: 0,
+          seq: 2,
+          routed_arm: 'candidate',
+          served_arm: 'candidate',
+          fallback: 0,
+          candidate_error_class: 'http_400',
+          outcome: 'error',
+          error_class: 'http_400',
+        },
+        {
+          stage: 0,
+          seq: 3,
+          routed_arm: 'candidate',
+          served_arm: 'baseline',
+          fallback: 1,
+          candidate_error_class: 'http_500',
+          outcome: 'error',
+          error_class: 'http_503',
+        },
+      ]);
+    })();
   });
 });
