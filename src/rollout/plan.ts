@@ -101,7 +101,7 @@ export const PLAN_SHAPE: ObjectNode = {
         integer: true,
         minimum: 1,
         default: DEFAULT_ROLLOUT_PLAN.minRequestsPerStage,
-        description: 'Requests a stage must see before it is judged',
+        description: 'Candidate-routed requests (fallbacks included) a stage must see before it is judged',
       },
     },
     maxStageRepeats: {
